@@ -1,0 +1,80 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers (DESIGN.md): CStockade / Modules → StockadeProtocol → Stockade → products.
+// A layer imports only layers below it.
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "Stockade",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Stockade", targets: ["Stockade"]),
+        .library(name: "StockadeProtocol", targets: ["StockadeProtocol"]),
+        .executable(name: "stockade", targets: ["StockadeCLI"]),
+        .executable(name: "stockade-worker", targets: ["StockadeWorker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Layer 1: the C shim and system libraries.
+        .target(
+            name: "CStockade",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        .systemLibrary(name: "CSeccomp", path: "Modules/CSeccomp", pkgConfig: "libseccomp",
+                       providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCap", path: "Modules/CCap", pkgConfig: "libcap",
+                       providers: [.apt(["libcap-dev"])]),
+
+        // Layer 2: the wire protocol shared by host and worker. No dependencies.
+        .target(name: "StockadeProtocol", swiftSettings: strict),
+
+        // Layer 3: the engine.
+        .target(
+            name: "Stockade",
+            dependencies: [
+                "CStockade", "CSeccomp", "CCap", "StockadeProtocol",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Layer 4: products.
+        .executableTarget(
+            name: "StockadeWorker",
+            dependencies: ["CStockade", "StockadeProtocol"],
+            swiftSettings: strict,
+            // Runs inside a root that holds only the distro's /usr: no Swift runtime there.
+            linkerSettings: [.unsafeFlags(["-static-executable"])]
+        ),
+        .executableTarget(
+            name: "StockadeCLI",
+            dependencies: [
+                "Stockade",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Tests mirror the layers.
+        .testTarget(
+            name: "StockadeProtocolTests",
+            dependencies: ["StockadeProtocol"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "StockadeTests",
+            dependencies: ["Stockade", "CStockade", "StockadeProtocol"],
+            swiftSettings: strict
+        ),
+    ]
+)

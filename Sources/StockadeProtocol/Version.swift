@@ -1,0 +1,1 @@
+public enum StockadeProtocolVersion { public static let current = 1 }
