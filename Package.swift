@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "Stockade",
             dependencies: [
-                "CStockade", "CSeccomp", "CCap", "StockadeProtocol",
+                "CStockade", "CSeccomp", "CCap",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -50,7 +50,7 @@ let package = Package(
         // Layer 4: products.
         .executableTarget(
             name: "StockadeWorker",
-            dependencies: ["CStockade", "StockadeProtocol"],
+            dependencies: ["CStockade"],
             swiftSettings: strict,
             // Runs inside a root that holds only the distro's /usr: no Swift runtime there.
             linkerSettings: [.unsafeFlags(["-static-executable"])]
@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StockadeTests",
-            dependencies: ["Stockade", "CStockade", "StockadeProtocol"],
+            dependencies: ["Stockade", "CStockade"],
             swiftSettings: strict
         ),
     ]

@@ -2,7 +2,9 @@
  * helpers.c — small system-call helpers and constants for Swift. All [parent]: none of these is
  * called between clone and exec.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "stockade.h"
 
 #include <errno.h>
@@ -185,4 +187,9 @@ int stk_signalfd_sigchld(void) {
     sigaddset(&set, SIGCHLD);
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) return -1;
     return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+int stk_clone3_available(void) {
+    /* A NULL argument with size 0: EINVAL where clone3 exists, ENOSYS where it does not. */
+    long rc = syscall(435 /* SYS_clone3 */, NULL, 0);
+    return (rc < 0 && errno == ENOSYS) ? 0 : 1;
 }

@@ -7,7 +7,9 @@
  * memory the parent prepared, and nothing else. No malloc, no stdio, no glibc wrappers that take
  * locks or broadcast to threads, and it leaves only through execve or _exit.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "stockade.h"
 
 #include <errno.h>

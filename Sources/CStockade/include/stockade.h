@@ -233,6 +233,7 @@ int stk_openat2_beneath(int dirfd, const char *path, int flags, int mode, int re
 int stk_prctl_set_child_subreaper(void);
 int stk_signalfd_sigchld(void);              /* blocks SIGCHLD and returns a signalfd for it */
 int stk_sig_block(int sig, int block);
+int stk_clone3_available(void);              /* 1 if the kernel has clone3 */
 
 /* Constants Swift's Glibc overlay does not export. */
 extern const int STK_RLIMIT_AS, STK_RLIMIT_CPU, STK_RLIMIT_FSIZE, STK_RLIMIT_NOFILE,

@@ -11,7 +11,7 @@ final class CArena {
 
     private func allocate(_ size: Int, alignment: Int = 16) -> UnsafeMutableRawPointer {
         var raw: UnsafeMutableRawPointer?
-        let rc = posix_memalign(&raw, alignment, max(size, 1))
+        let rc = posix_memalign(&raw, max(alignment, MemoryLayout<UnsafeRawPointer>.stride), max(size, 1))
         guard rc == 0, let raw else { fatalError("out of memory preparing a spawn (\(size) bytes)") }
         blocks.append(raw)
         return raw

@@ -104,7 +104,8 @@ struct MountPlan {
             let src = try PathCheck.host(source, what: "bind source")
             var st = stat()
             guard stat(src, &st) == 0 else {
-                throw SandboxError.system(operation: "bind source (check --bind/--ro-bind)", path: src, errno: .current)
+                // Checked before clone so the child never starts; reported as the step it would fail at.
+                throw SandboxError.spawn(step: .bind, errno: .current, detail: src)
             }
             let isDir = (st.st_mode & S_IFMT) == S_IFDIR
             var flags = UInt32(STK_MOUNT_F_RECURSIVE)

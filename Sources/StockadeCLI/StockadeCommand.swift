@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct StockadeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stockade",
+        abstract: "Stockade: run untrusted code in isolated Linux sandboxes.",
+        version: StockadeVersion.string,
+        subcommands: [RunCommand.self, DoctorCommand.self, SeccompCommand.self]
+    )
+}
+
+enum StockadeVersion {
+    static let string = "0.1.0"
+}
