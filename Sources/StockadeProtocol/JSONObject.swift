@@ -115,6 +115,8 @@ extension JSONObject: Sequence {
     public struct Iterator: IteratorProtocol {
         @usableFromInline var base: IndexingIterator<[Member]>
 
+        @usableFromInline init(base: IndexingIterator<[Member]>) { self.base = base }
+
         @inlinable
         public mutating func next() -> Element? {
             guard let m = base.next() else { return nil }

@@ -23,7 +23,8 @@ enum KernelFile {
     static func readIfPresent(_ path: String) -> String? { try? read(path) }
 
     static func write(_ path: String, _ text: String) throws {
-        let fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC)
+        // O_CREAT is harmless on cgroupfs (its files exist or cannot be made) and lets tests use a plain tree.
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC | O_CREAT, 0o644)
         guard fd >= 0 else { throw SandboxError.system(operation: "open for writing", path: path, errno: .current) }
         defer { close(fd) }
         let bytes = Array(text.utf8)
