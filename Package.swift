@@ -55,10 +55,15 @@ let package = Package(
             // Runs inside a root that holds only the distro's /usr: no Swift runtime there.
             linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
+        .target(
+            name: "StockadeBench",
+            dependencies: ["Stockade"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "StockadeCLI",
             dependencies: [
-                "Stockade",
+                "Stockade", "StockadeBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -21,7 +21,7 @@ struct ProcessIsolationTests {
         #expect(out.stdout.trimmingTrailingNewline == "isolated-box")
         var buf = [CChar](repeating: 0, count: 256)
         gethostname(&buf, 255)
-        #expect(String(cString: buf) != "isolated-box")
+        #expect(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) != "isolated-box")
     }
 
     @Test("empty capability sets, NoNewPrivs 1, Seccomp 2")

@@ -1,0 +1,61 @@
+import ArgumentParser
+import FoundationEssentials
+import Glibc
+import StockadeBench
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure Stockade side by side with its peers (bwrap, crun, firejail, fork/exec, the host).",
+        discussion: "Each part runs Stockade and the peers interleaved, pair by pair, and reports median, p90, p99, min, max and the ratio to each peer (above 1: Stockade is faster).",
+        subcommands: [Spawn.self, All.self]
+    )
+
+    struct Options: ParsableArguments {
+        @Flag(help: "Few samples: checks the harness works, figures are not meaningful.")
+        var quick = false
+        @Option(help: ArgumentHelp("Write the results as JSON.", valueName: "FILE"))
+        var json: String?
+
+        func settings() -> BenchSettings {
+            BenchSettings(quick: quick, stockadeExecutable: Self.selfExecutable())
+        }
+
+        static func selfExecutable() -> String {
+            var buf = [CChar](repeating: 0, count: 4096)
+            let n = readlink("/proc/self/exe", &buf, 4095)
+            return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "stockade"
+        }
+
+        func emit(_ report: BenchReport) throws {
+            print(TerminalTable.render(report))
+            if let json {
+                try report.json().write(to: URL(fileURLWithPath: json), options: .atomic)
+                print("wrote \(json)")
+            }
+        }
+    }
+
+    struct Spawn: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Spawn latency of a fully isolated /bin/true.")
+        @OptionGroup var options: Options
+        func run() async throws {
+            var report = BenchReport(host: HostInfo.collect())
+            report.merge(await SpawnBench.run(options.settings()))
+            try options.emit(report)
+        }
+    }
+
+    struct All: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every part, one after the other.")
+        @OptionGroup var options: Options
+        func run() async throws {
+            let settings = options.settings()
+            var report = BenchReport(host: HostInfo.collect())
+            let spawn = await SpawnBench.run(settings)
+            report.merge(spawn)
+            report.host.merge(spawn.host) { a, _ in a }
+            try options.emit(report)
+        }
+    }
+}
