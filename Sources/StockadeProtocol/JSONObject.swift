@@ -23,7 +23,7 @@ public struct JSONObject: Sendable {
     }
 
     /// Objects with more members than this get a key → position index.
-    public static let indexThreshold = 16
+    public static var indexThreshold: Int { 16 }
 
     @usableFromInline var members: [Member]
     @usableFromInline var index: [String: Int]?
@@ -32,6 +32,23 @@ public struct JSONObject: Sendable {
     public init() {
         members = []
         index = nil
+    }
+
+    /// Adopts members whose keys are already unique (used by the parser).
+    /// `index`, when given, must map every key to its position.
+    init(uniqueMembers: [Member], index: [String: Int]?) {
+        self.members = uniqueMembers
+        if uniqueMembers.count > Self.indexThreshold {
+            if let index {
+                self.index = index
+            } else {
+                var built = [String: Int](minimumCapacity: uniqueMembers.count)
+                for i in uniqueMembers.indices { built[uniqueMembers[i].key] = i }
+                self.index = built
+            }
+        } else {
+            self.index = nil
+        }
     }
 
     /// Builds an object from pairs in order; a repeated key keeps its first
@@ -112,7 +129,7 @@ public struct JSONObject: Sendable {
 }
 
 extension JSONObject: Sequence {
-    public struct Iterator: IteratorProtocol {
+    public struct Iterator: IteratorProtocol, Sendable {
         @usableFromInline var base: IndexingIterator<[Member]>
 
         @usableFromInline init(base: IndexingIterator<[Member]>) { self.base = base }

@@ -11,11 +11,9 @@ extension JSONParseState {
         var segmentStart = pos
         var escaped = false
         while true {
-            // Fast path over printable ASCII.
-            while pos < end {
-                let b = input[pos]
-                if b == ASCII.quote || b == ASCII.backslash || b < 0x20 || b >= 0x80 { break }
-                pos += 1
+            // Fast path over printable ASCII, a word at a time.
+            if let base = input.baseAddress {
+                pos = ByteScan.firstStringSpecial(in: base, from: pos, to: end)
             }
             guard pos < end else { throw fail(pos, "unterminated string starting at byte \(open)") }
             let b = input[pos]
@@ -28,7 +26,7 @@ extension JSONParseState {
                     string = String(decoding: scratch, as: UTF8.self)
                 } else {
                     try checkStringLength(segment.count, open: open)
-                    string = String(decoding: segment, as: UTF8.self)
+                    string = Self.wellKnownString(segment) ?? String(decoding: segment, as: UTF8.self)
                 }
                 pos += 1
                 return string
@@ -47,6 +45,35 @@ extension JSONParseState {
                 try skipUTF8Sequence(open: open)
             }
         }
+    }
+
+    /// The JSON-RPC envelope's keys and version string, returned as
+    /// literals to skip UTF-8 validation and String construction.
+    @inline(__always)
+    static func wellKnownString(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        switch bytes.count {
+        case 2: return matches(bytes, "id") ? "id" : nil
+        case 3: return matches(bytes, "2.0") ? "2.0" : nil
+        case 4:
+            if matches(bytes, "code") { return "code" }
+            return matches(bytes, "data") ? "data" : nil
+        case 5: return matches(bytes, "error") ? "error" : nil
+        case 6:
+            if matches(bytes, "method") { return "method" }
+            if matches(bytes, "params") { return "params" }
+            return matches(bytes, "result") ? "result" : nil
+        case 7:
+            if matches(bytes, "jsonrpc") { return "jsonrpc" }
+            return matches(bytes, "message") ? "message" : nil
+        default: return nil
+        }
+    }
+
+    @inline(__always)
+    static func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        let p = literal.utf8Start
+        for i in 0..<bytes.count where bytes[i] != p[i] { return false }
+        return true
     }
 
     @inline(__always)

@@ -85,6 +85,11 @@ struct JSONParseState {
     var valueCount = 0
     /// Reused buffer for strings that contain escapes.
     var scratch: [UInt8] = []
+    /// Elements of the arrays being parsed, innermost last; each finished
+    /// array is copied out once, at its exact size.
+    var elementStack: [JSONValue] = []
+    /// Members of the objects being parsed, innermost last.
+    var memberStack: [JSONObject.Member] = []
 
     init(input: UnsafeBufferPointer<UInt8>, limits: JSONLimits) {
         self.input = input
@@ -164,15 +169,17 @@ struct JSONParseState {
         let open = pos
         if depth >= limits.maxDepth { throw fail(open, "nesting deeper than \(limits.maxDepth)") }
         pos += 1
-        var elements: [JSONValue] = []
         skipWhitespace()
         guard pos < end else { throw fail(pos, "unterminated array starting at byte \(open)") }
         if input[pos] == ASCII.closeBracket {
             pos += 1
-            return .array(elements)
+            return .array([])
         }
+        if elementStack.capacity == 0 { elementStack.reserveCapacity(16) }
+        let base = elementStack.count
         while true {
-            elements.append(try parseValue(depth: depth + 1))
+            let element = try parseValue(depth: depth + 1)
+            elementStack.append(element)
             skipWhitespace()
             guard pos < end else { throw fail(pos, "unterminated array starting at byte \(open)") }
             let b = input[pos]
@@ -183,6 +190,8 @@ struct JSONParseState {
                 if input[pos] == ASCII.closeBracket { throw fail(pos, "trailing comma in array") }
             } else if b == ASCII.closeBracket {
                 pos += 1
+                let elements = Array(elementStack[base...])
+                elementStack.removeSubrange(base...)
                 return .array(elements)
             } else {
                 throw fail(pos, "expected ',' or ']' after array element, found \(JSONError.describe(byte: b))")
@@ -194,13 +203,16 @@ struct JSONParseState {
         let open = pos
         if depth >= limits.maxDepth { throw fail(open, "nesting deeper than \(limits.maxDepth)") }
         pos += 1
-        var object = JSONObject()
         skipWhitespace()
         guard pos < end else { throw fail(pos, "unterminated object starting at byte \(open)") }
         if input[pos] == ASCII.closeBrace {
             pos += 1
-            return .object(object)
+            return .object(JSONObject())
         }
+        if memberStack.capacity == 0 { memberStack.reserveCapacity(16) }
+        let base = memberStack.count
+        // Key → position (relative to `base`), built once the object is large.
+        var index: [String: Int]?
         while true {
             // At a key (whitespace already skipped).
             let k = input[pos]
@@ -215,7 +227,12 @@ struct JSONParseState {
             }
             pos += 1
             let value = try parseValue(depth: depth + 1)
-            object.setValue(value, forKey: key)  // duplicate key: last wins
+            // Duplicate key: the last value wins, at the first position.
+            if let existing = duplicatePosition(of: key, base: base, index: &index) {
+                memberStack[base + existing].value = value
+            } else {
+                memberStack.append(JSONObject.Member(key: key, value: value))
+            }
             skipWhitespace()
             guard pos < end else { throw fail(pos, "unterminated object starting at byte \(open)") }
             let b = input[pos]
@@ -226,10 +243,36 @@ struct JSONParseState {
                 if input[pos] == ASCII.closeBrace { throw fail(pos, "trailing comma in object") }
             } else if b == ASCII.closeBrace {
                 pos += 1
-                return .object(object)
+                let members = Array(memberStack[base...])
+                memberStack.removeSubrange(base...)
+                return .object(JSONObject(uniqueMembers: members, index: index))
             } else {
                 throw fail(pos, "expected ',' or '}' after object member, found \(JSONError.describe(byte: b))")
             }
         }
+    }
+
+    /// Position of `key` among the members parsed so far for the object
+    /// starting at `base`, keeping `index` in step once the object is large.
+    /// Records `key` as the next member when it is new.
+    @inline(__always)
+    mutating func duplicatePosition(of key: String, base: Int, index: inout [String: Int]?) -> Int? {
+        let count = memberStack.count - base
+        if index == nil {
+            var i = base
+            while i < memberStack.count {
+                if memberStack[i].key == key { return i - base }
+                i += 1
+            }
+            if count < JSONObject.indexThreshold { return nil }
+            var built = [String: Int](minimumCapacity: count * 2)
+            for j in base..<memberStack.count { built[memberStack[j].key] = j - base }
+            built[key] = count
+            index = built
+            return nil
+        }
+        if let existing = index?[key] { return existing }
+        index?[key] = count
+        return nil
     }
 }

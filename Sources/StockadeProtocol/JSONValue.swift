@@ -45,7 +45,12 @@ extension JSONValue {
     public var intValue: Int64? {
         switch self {
         case .int(let i): return i
-        case .double(let d): return Int64(exactly: d)
+        case .double(let d):
+            // Range check then truncating conversion (avoids libm's `trunc`,
+            // which a static worker need not link).
+            guard d >= -0x1p63 && d < 0x1p63 else { return nil }
+            let i = Int64(d)
+            return Double(i) == d ? i : nil
         default: return nil
         }
     }

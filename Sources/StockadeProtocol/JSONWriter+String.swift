@@ -4,22 +4,29 @@ extension JSONWriter {
     /// Appends `s` as a quoted, escaped JSON string (no raw control
     /// characters, U+2028/U+2029 escaped).
     public static func writeString(_ s: String, into buffer: inout [UInt8]) {
-        var s = s
-        s.withUTF8 { utf8 in writeString(utf8: utf8, into: &buffer) }
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { utf8 in
+            writeString(utf8: utf8, into: &buffer)
+        }
+        if done == nil {
+            var s = s
+            s.withUTF8 { utf8 in writeString(utf8: utf8, into: &buffer) }
+        }
     }
 
     /// Appends already-valid UTF-8 as a quoted, escaped JSON string.
     public static func writeString(utf8: UnsafeBufferPointer<UInt8>, into buffer: inout [UInt8]) {
         buffer.append(ASCII.quote)
+        guard let base = utf8.baseAddress else {
+            buffer.append(ASCII.quote)
+            return
+        }
         let n = utf8.count
         var runStart = 0
         var i = 0
-        while i < n {
+        while true {
+            i = ByteScan.firstEscapeCandidate(in: base, from: i, to: n)
+            if i >= n { break }
             let b = utf8[i]
-            if b >= 0x20 && b != ASCII.quote && b != ASCII.backslash && b != 0xE2 {
-                i += 1
-                continue
-            }
             if b == 0xE2 {
                 // U+2028 / U+2029 are E2 80 A8 / E2 80 A9.
                 guard i + 2 < n, utf8[i + 1] == 0x80, utf8[i + 2] == 0xA8 || utf8[i + 2] == 0xA9 else {

@@ -60,22 +60,21 @@ public struct LineBuffer: Sendable {
     public mutating func nextLine() -> Event? {
         while true {
             let count = storage.count
+            let from = scanned
             let found: Int? = storage.withUnsafeBufferPointer { buf in
-                var i = scanned
-                while i < count {
-                    if buf[i] == ASCII.newline { return i }
-                    i += 1
-                }
-                return nil
+                guard let base = buf.baseAddress else { return nil }
+                let i = ByteScan.firstIndex(of: ASCII.newline, in: base, from: from, to: count)
+                return i < count ? i : nil
             }
             guard let nl = found else {
                 scanned = count
                 if discarding {
                     dropAll()
-                } else if count - head > maxLineBytes + 1
-                    || (count - head == maxLineBytes + 1 && storage[count - 1] != ASCII.carriageReturn)
+                } else if count - head > maxLineBytes
+                    && (count - head - 1 > maxLineBytes || storage[count - 1] != ASCII.carriageReturn)
                 {
-                    // Cannot fit even if the next byte is the newline.
+                    // Cannot fit even if the next byte is the newline (a
+                    // trailing "\r" may still turn out to be part of "\r\n").
                     let length = count - head
                     dropAll()
                     discarding = true

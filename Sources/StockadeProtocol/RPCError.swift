@@ -17,7 +17,7 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// Error codes: the JSON-RPC 2.0 reserved ones and Stockade's own
     /// (-32001 ... -32099, the implementation-defined server range).
-    public enum Code {
+    public enum Code: Sendable {
         public static let parseError = -32700
         public static let invalidRequest = -32600
         public static let methodNotFound = -32601
