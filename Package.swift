@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "StockadeProtocol", targets: ["StockadeProtocol"]),
         .executable(name: "stockade", targets: ["StockadeCLI"]),
         .executable(name: "stockade-worker", targets: ["StockadeWorker"]),
+        .executable(name: "stockade-fake-worker", targets: ["StockadeFakeWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,7 +41,7 @@ let package = Package(
         .target(
             name: "Stockade",
             dependencies: [
-                "CStockade", "CSeccomp", "CCap",
+                "CStockade", "CSeccomp", "CCap", "StockadeProtocol",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -50,9 +51,16 @@ let package = Package(
         // Layer 4: products.
         .executableTarget(
             name: "StockadeWorker",
-            dependencies: ["CStockade"],
+            dependencies: ["CStockade", "StockadeProtocol"],
             swiftSettings: strict,
             // Runs inside a root that holds only the distro's /usr: no Swift runtime there.
+            linkerSettings: [.unsafeFlags(["-static-executable"])]
+        ),
+        // A deliberately hostile worker for the host's robustness tests.
+        .executableTarget(
+            name: "StockadeFakeWorker",
+            dependencies: ["StockadeProtocol"],
+            swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
         .target(
@@ -78,7 +86,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StockadeTests",
-            dependencies: ["Stockade", "CStockade"],
+            dependencies: ["Stockade", "CStockade", "StockadeProtocol"],
             swiftSettings: strict
         ),
     ]

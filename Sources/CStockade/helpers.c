@@ -193,3 +193,4 @@ int stk_clone3_available(void) {
     long rc = syscall(435 /* SYS_clone3 */, NULL, 0);
     return (rc < 0 && errno == ENOSYS) ? 0 : 1;
 }
+int stk_set_dumpable(int on) { return prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0); }

@@ -172,20 +172,36 @@ static void loopback_up(int errfd) {
     syscall(SYS_close, sock);
 }
 
-/* [child-safe] Move stdio into place. A source fd below 3 that is not its own target is first
- * moved above 2 so a later dup cannot clobber it. */
-static void setup_stdio(const struct stk_spawn_spec *s, int errfd) {
-    int src[3] = {s->stdio[0], s->stdio[1], s->stdio[2]};
-    for (int i = 0; i < 3; i++) {
-        if (src[i] >= 0 && src[i] < 3 && src[i] != i) {
-            long moved = syscall(SYS_fcntl, src[i], F_DUPFD_CLOEXEC, 3);
+/* [child-safe] Move stdio and the extra fds into place: child fd i gets src[i]. A source below
+ * the number of targets that is not its own target is first moved above them, so a later dup
+ * cannot clobber it. */
+static void setup_fds(const struct stk_spawn_spec *s, int *errfdp, int *execfdp) {
+    int n = 3 + (s->extra_fd_count > 0 ? (s->extra_fd_count > 5 ? 5 : s->extra_fd_count) : 0);
+    int errfd = *errfdp;
+    /* The error pipe and the image to exec must survive the shuffle: move them above the targets. */
+    if (errfd < n) {
+        long moved = syscall(SYS_fcntl, errfd, F_DUPFD_CLOEXEC, n);
+        CHECK(moved, STK_STEP_STDIO, -1);
+        errfd = *errfdp = (int)moved;
+    }
+    if (*execfdp >= 0 && *execfdp < n) {
+        long moved = syscall(SYS_fcntl, *execfdp, F_DUPFD_CLOEXEC, n);
+        CHECK(moved, STK_STEP_STDIO, -1);
+        *execfdp = (int)moved;
+    }
+    int src[8];
+    for (int i = 0; i < 3; i++) src[i] = s->stdio[i];
+    for (int i = 3; i < n; i++) src[i] = s->extra_fds[i - 3];
+    for (int i = 0; i < n; i++) {
+        if (src[i] >= 0 && src[i] < n && src[i] != i) {
+            long moved = syscall(SYS_fcntl, src[i], F_DUPFD_CLOEXEC, n);
             CHECK(moved, STK_STEP_STDIO, i);
-            for (int j = i + 1; j < 3; j++)
+            for (int j = i + 1; j < n; j++)
                 if (src[j] == src[i]) src[j] = (int)moved;
             src[i] = (int)moved;
         }
     }
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < n; i++) {
         if (src[i] < 0) continue;
         if (src[i] == i) {
             CHECK(syscall(SYS_fcntl, i, F_SETFD, 0), STK_STEP_STDIO, i);
@@ -344,12 +360,13 @@ child_main(const struct stk_spawn_spec *s, int gofd, int errfd) {
 
     if (s->cwd) CHECK(syscall(SYS_chdir, s->cwd), STK_STEP_CHDIR, -1);
 
-    /* 9. fds: stdio into place, everything else from 3 up closes at exec. The error pipe is
+    /* 9. fds: stdio and extra fds into place, everything else closes at exec. The error pipe is
      *    O_CLOEXEC: it stays usable until a successful exec closes it, which the parent sees as EOF. */
-    setup_stdio(s, errfd);
+    int exec_fd = s->exec_fd;
+    setup_fds(s, &errfd, &exec_fd);
     if (s->close_fds) {
-        CHECK(syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC), STK_STEP_CLOSE_FDS, -1);
-        if (s->keep_fd >= 3) CHECK(syscall(SYS_fcntl, s->keep_fd, F_SETFD, 0), STK_STEP_CLOSE_FDS, -1);
+        unsigned first = 3 + (unsigned)(s->extra_fd_count > 0 ? (s->extra_fd_count > 5 ? 5 : s->extra_fd_count) : 0);
+        CHECK(syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC), STK_STEP_CLOSE_FDS, -1);
     }
 
     /* 10. Landlock, then seccomp last. */
@@ -362,8 +379,8 @@ child_main(const struct stk_spawn_spec *s, int gofd, int errfd) {
     }
 
     /* 11. exec. */
-    if (s->exec_fd >= 0) {
-        syscall(SYS_execveat, s->exec_fd, "", s->argv, s->envp, AT_EMPTY_PATH);
+    if (exec_fd >= 0) {
+        syscall(SYS_execveat, exec_fd, "", s->argv, s->envp, AT_EMPTY_PATH);
         child_fail(errfd, STK_STEP_EXEC, errno, -1);
     }
     int err = ENOENT, failed = -1;

@@ -141,6 +141,9 @@ struct stk_spawn_spec {
 
     /* stdio: fds in the parent that become 0, 1, 2 in the child; -1 leaves that fd as it is. */
     int32_t stdio[3];
+    /* More fds passed on: extra_fds[i] becomes fd 3 + i in the child (at most 5). */
+    int32_t extra_fds[5];
+    int32_t extra_fd_count;
     int32_t namespaces;      /* STK_NS_* */
 
     /* Identity. With a user namespace: inside uid/gid mapped to host uid/gid (one id each). */
@@ -168,8 +171,7 @@ struct stk_spawn_spec {
     int32_t new_session;             /* setsid (no controlling terminal, own process group) */
     int32_t new_process_group;       /* setpgid(0, 0) when new_session is 0 */
     int32_t pdeathsig;               /* signal on parent death, 0 for none */
-    int32_t close_fds;               /* close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) */
-    int32_t keep_fd;                 /* one fd >= 3 kept open across exec, -1 for none */
+    int32_t close_fds;               /* close_range(3 + extra_fd_count, ~0U, CLOSE_RANGE_CLOEXEC) */
 
     /* Landlock ruleset (handled_access == 0: none). */
     uint64_t landlock_handled_fs;
@@ -233,7 +235,8 @@ int stk_openat2_beneath(int dirfd, const char *path, int flags, int mode, int re
 int stk_prctl_set_child_subreaper(void);
 int stk_signalfd_sigchld(void);              /* blocks SIGCHLD and returns a signalfd for it */
 int stk_sig_block(int sig, int block);
-int stk_clone3_available(void);              /* 1 if the kernel has clone3 */
+int stk_clone3_available(void);
+int stk_set_dumpable(int on);                /* PR_SET_DUMPABLE: 0 hides /proc/self/{mem,fd,environ} from same-uid processes */              /* 1 if the kernel has clone3 */
 
 /* Constants Swift's Glibc overlay does not export. */
 extern const int STK_RLIMIT_AS, STK_RLIMIT_CPU, STK_RLIMIT_FSIZE, STK_RLIMIT_NOFILE,

@@ -130,7 +130,6 @@ final class PreparedSpawn: @unchecked Sendable {
         s.new_session = 1
         s.pdeathsig = spec.dieWithParent ? SIGKILL : 0
         s.close_fds = 1
-        s.keep_fd = -1
         s.exec_timeout_ms = spec.execTimeoutMilliseconds
         s.use_clone3 = 1
 

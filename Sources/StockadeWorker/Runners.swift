@@ -1,0 +1,131 @@
+/// The small programs each request's interpreter runs. The user's code arrives on fd 3, the
+/// request's metadata (handler mode, event, limits) as JSON on fd 4, and the runner reports how the
+/// code ended as one JSON object on fd 5: {"ok": true, "return_value": ...} or
+/// {"ok": false, "error": {"type", "message", "traceback"}, "memory": bool}.
+enum Runners {
+    static let python = #"""
+import os as _os, sys as _sys
+def _stockade_read(fd):
+    parts = []
+    while True:
+        b = _os.read(fd, 1 << 20)
+        if not b:
+            break
+        parts.append(b)
+    _os.close(fd)
+    return b"".join(parts)
+def _stockade_run():
+    import json, traceback
+    code = _stockade_read(3).decode("utf-8", "replace")
+    raw = _stockade_read(4)
+    meta = json.loads(raw) if raw else {}
+    res = _os.fdopen(5, "w")
+    def report(obj):
+        try:
+            text = json.dumps(obj)
+        except (TypeError, ValueError) as e:
+            text = json.dumps({"ok": False, "error": {"type": "TypeError",
+                "message": "the handler's return value is not JSON-serialisable: %s" % e, "traceback": ""}})
+        res.write(text)
+        res.flush()
+    def fail(e, memory=False):
+        tb = traceback.format_exception(type(e), e, e.__traceback__)
+        # Drop the runner's own frames: the user's traceback starts at their code.
+        tb = [l for l in tb if "_stockade_run" not in l]
+        text = "".join(tb)
+        _sys.stderr.write(text)
+        _sys.stderr.flush()
+        report({"ok": False, "memory": memory, "error": {"type": type(e).__name__, "message": str(e), "traceback": text}})
+    g = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": "<code>"}
+    try:
+        exec(compile(code, "<code>", "exec"), g)
+        if meta.get("handler"):
+            h = g.get("handler")
+            if not callable(h):
+                raise NameError("no function named 'handler': define def handler(event) or def handler(event, context)")
+            import inspect
+            try:
+                n = len(inspect.signature(h).parameters)
+            except (TypeError, ValueError):
+                n = 1
+            ctx = {"execution_id": meta.get("execution_id"), "language": "python",
+                   "limits": meta.get("limits", {})}
+            rv = h(meta.get("event")) if n < 2 else h(meta.get("event"), ctx)
+            if inspect.isawaitable(rv):
+                import asyncio
+                async def _await(x):
+                    return await x
+                rv = asyncio.run(_await(rv))
+            _sys.stdout.flush()
+            report({"ok": True, "return_value": rv})
+        else:
+            _sys.stdout.flush()
+            report({"ok": True})
+    except SystemExit as e:
+        _sys.stdout.flush()
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        if code == 0:
+            report({"ok": True})
+        raise
+    except MemoryError as e:
+        fail(e, memory=True)
+        _os._exit(1)
+    except BaseException as e:
+        fail(e)
+        _sys.stdout.flush()
+        _os._exit(1)
+_stockade_run()
+"""#
+
+    static let javascript = #"""
+'use strict';
+const fs = require('fs');
+const readAll = (fd) => { const s = fs.readFileSync(fd, 'utf8'); fs.closeSync(fd); return s; };
+const code = readAll(3);
+const raw = readAll(4);
+const meta = raw ? JSON.parse(raw) : {};
+let reported = false;
+const report = (obj) => {
+  if (reported) return;
+  reported = true;
+  let text;
+  try { text = JSON.stringify(obj, (k, v) => (typeof v === 'bigint' ? v.toString() : v)); }
+  catch (e) { text = JSON.stringify({ ok: false, error: { type: 'TypeError', message: "the handler's return value is not JSON-serialisable: " + e.message, traceback: '' } }); }
+  if (text === undefined) text = JSON.stringify({ ok: true, return_value: null });
+  fs.writeSync(5, text);
+};
+const fail = (e) => {
+  const tb = (e && e.stack) ? String(e.stack) : String(e);
+  const memory = /heap out of memory|Allocation failed|Array buffer allocation failed/i.test(tb);
+  process.stderr.write(tb + '\n');
+  report({ ok: false, memory, error: { type: (e && e.name) || 'Error', message: (e && e.message !== undefined) ? String(e.message) : String(e), traceback: tb } });
+  process.exitCode = 1;
+};
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+process.on('exit', (c) => { if (c === 0 && !meta.handler) report({ ok: true }); });
+async function main() {
+  let mod;
+  const esm = /^\s*export\s/m.test(code) || /^\s*import\s[^(]/m.test(code);
+  if (esm) {
+    mod = await import('data:text/javascript;base64,' + Buffer.from(code).toString('base64'));
+  } else {
+    const Module = require('module');
+    const m = new Module('/tmp/code.js', null);
+    m.filename = '/tmp/code.js';
+    m.paths = Module._nodeModulePaths('/tmp');
+    m._compile(code, '/tmp/code.js');
+    mod = m.exports;
+  }
+  if (meta.handler) {
+    let h = mod && mod.handler;
+    if (typeof h !== 'function' && mod && mod.default) h = typeof mod.default === 'function' ? mod.default : mod.default.handler;
+    if (typeof h !== 'function') throw new Error('no handler exported: use module.exports.handler = (event, context) => ..., exports.handler, or export const handler');
+    const context = { executionId: meta.execution_id, language: 'javascript', limits: meta.limits || {} };
+    const rv = await h(meta.event, context);
+    report({ ok: true, return_value: rv === undefined ? null : rv });
+  }
+}
+main().catch(fail);
+"""#
+}

@@ -1,0 +1,420 @@
+import CStockade
+import Glibc
+import StockadeProtocol
+
+/// The JSON-RPC loop: requests arrive one per line on stdin, responses and notifications leave
+/// one per line on stdout. Everything runs on one thread.
+final class WorkerServer {
+    let config: WorkerConfig
+    let loop = EventLoop()
+    private var input: LineBuffer
+    private var output: [UInt8] = []
+    private var outputOffset = 0
+    private var waitingToWrite = false
+    private var running: [String: Execution] = [:]
+    private var byPid: [Int32: Execution] = [:]
+    private var started = 0
+    private var finished = 0
+    private var byStatus: [String: Int] = [:]
+    private var nextID = 0
+    private var shutdown: (requestID: RPCID?, deadlineMs: Double)?
+    private var signalFD: Int32 = -1
+    private let startMs = nowMs()
+
+    init(config: WorkerConfig) {
+        self.config = config
+        input = LineBuffer(maxLineBytes: config.maxRequestBytes)
+    }
+
+    func run() -> Never {
+        _ = stk_set_nonblock(0, 1)
+        _ = stk_set_nonblock(1, 1)
+        signalFD = stk_signalfd_sigchld()
+        if signalFD < 0 { WorkerLog.fatal("signalfd failed: errno \(errno)") }
+        loop.watch(signalFD) { [unowned self] _ in self.onChildSignal() }
+        loop.watch(0) { [unowned self] _ in self.onInput() }
+        while true {
+            loop.runOnce(timeoutMs: nextTimeout())
+            enforceDeadlines()
+            progressShutdown()
+        }
+    }
+
+    // MARK: Input
+
+    private func onInput() {
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if n > 0 {
+                buf.withUnsafeBytes { input.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                drainLines()
+                continue
+            }
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+            // EOF or error: the host is gone or done. A pending shutdown keeps its grace period;
+            // otherwise everything is stopped now, and the worker exits once it is reaped.
+            loop.closeFD(0)
+            if shutdown == nil { shutdown = (nil, nowMs()) }
+            progressShutdown()
+            return
+        }
+    }
+
+    private func drainLines() {
+        while let event = input.nextLine() {
+            switch event {
+            case let .line(bytes):
+                if bytes.isEmpty { continue }
+                handle(bytes)
+            case let .oversize(n):
+                send(RPCResponse(id: nil, error: .messageTooLarge("request line exceeds \(config.maxRequestBytes) bytes (\(n) so far); it was discarded")))
+            }
+        }
+    }
+
+    private func handle(_ line: [UInt8]) {
+        switch RPCMessage.decode(line) {
+        case let .invalid(error, id):
+            send(RPCResponse(id: id, error: error))
+        case .message(.response):
+            WorkerLog.info("ignoring a response sent to the worker")
+        case let .message(.request(request)):
+            guard let id = request.id else {
+                WorkerLog.info("ignoring notification '\(request.method)': the worker answers requests only")
+                return
+            }
+            dispatch(request, id: id)
+        }
+    }
+
+    private func dispatch(_ request: RPCRequest, id: RPCID) {
+        switch request.method {
+        case WorkerMethod.ping:
+            send(RPCResponse(id: id, result: .object(["pong": true, "pid": .int(Int64(getpid())),
+                                                      "uptime_ms": .double(((nowMs() - startMs) * 1000).rounded() / 1000)])))
+        case WorkerMethod.execute:
+            do throws(RPCError) {
+                try startExecution(ExecuteParams(json: request.params), requestID: id)
+            } catch {
+                send(RPCResponse(id: id, error: error))
+            }
+        case WorkerMethod.cancel:
+            guard let eid = request.params?["execution_id"]?.stringValue else {
+                send(RPCResponse(id: id, error: .invalidParams("cancel takes {\"execution_id\": \"...\"}")))
+                return
+            }
+            guard let e = running[eid], e.isRunning else {
+                send(RPCResponse(id: id, error: .executionNotFound("no running execution '\(eid)'")))
+                return
+            }
+            stop(e, .cancelled, "cancelled on request")
+            send(RPCResponse(id: id, result: .object(["cancelled": true, "execution_id": .string(eid)])))
+        case WorkerMethod.stats:
+            var statuses = JSONObject()
+            for (k, v) in byStatus.sorted(by: { $0.key < $1.key }) { statuses[k] = .int(Int64(v)) }
+            send(RPCResponse(id: id, result: .object([
+                "running": .int(Int64(running.count)), "started": .int(Int64(started)),
+                "finished": .int(Int64(finished)), "by_status": .object(statuses),
+                "processes": .int(Int64(ProcessSweeper.count())),
+                "uptime_ms": .double(((nowMs() - startMs) * 1000).rounded() / 1000)])))
+        case WorkerMethod.shutdown:
+            let grace = request.params?["grace_ms"]?.intValue ?? 5000
+            shutdown = (id, nowMs() + Double(max(0, min(grace, 600_000))))
+            progressShutdown()
+        default:
+            send(RPCResponse(id: id, error: .methodNotFound("unknown method '\(request.method)': use execute, cancel, ping, stats or shutdown")))
+        }
+    }
+
+    // MARK: Executions
+
+    private func startExecution(_ params: ExecuteParams, requestID: RPCID) throws(RPCError) {
+        if shutdown != nil { throw .shuttingDown("the worker is shutting down; send the request to a new worker") }
+        guard running.count < config.maxConcurrent else {
+            throw .overloaded("\(running.count) executions are running, the most this worker takes; retry when one finishes")
+        }
+        let eid: String
+        if let given = params.executionID {
+            guard running[given] == nil else { throw .invalidParams("execution_id '\(given)' is already running") }
+            eid = given
+        } else {
+            nextID += 1
+            eid = "exec-\(nextID)"
+        }
+        let wall = min(params.limits.wallMs ?? config.defaultWallMs, config.maxWallMs)
+        let cap = Int(params.limits.outputBytes ?? config.defaultOutputBytes)
+        let e = Execution(id: eid, requestID: requestID, params: params, wallLimitMs: wall, outputCap: cap)
+
+        // Pipes for stdout, stderr and the runner's report; memfds for stdin, code and metadata.
+        func pipePair() -> (Int32, Int32)? {
+            var fds: [Int32] = [-1, -1]
+            return stk_pipe2(&fds, O_CLOEXEC) == 0 ? (fds[0], fds[1]) : nil
+        }
+        guard let out = pipePair(), let err = pipePair(), let res = pipePair() else {
+            throw .internalError("cannot create pipes: errno \(errno)")
+        }
+        let stdinFD = params.stdin.map { memoryFile("stdin", Array($0.utf8)) } ?? open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let codeFD = memoryFile("code", Array(params.code.utf8))
+        var meta = JSONObject()
+        meta["handler"] = .bool(params.handler)
+        if let event = params.event { meta["event"] = event }
+        meta["execution_id"] = .string(eid)
+        meta["limits"] = params.limits.jsonValue
+        let metaFD = memoryFile("meta", JSONWriter.encode(.object(meta)))
+        let childFDs = [stdinFD, out.1, err.1, codeFD, metaFD, res.1]
+        defer { for fd in childFDs where fd >= 0 { close(fd) } }
+        guard childFDs.allSatisfy({ $0 >= 0 }) else {
+            [out.0, err.0, res.0].forEach { close($0) }
+            throw .internalError("cannot prepare the request's files: errno \(errno)")
+        }
+
+        var argv: [String]
+        switch params.language {
+        case .shell: argv = ["/bin/sh", "-c", ". /proc/self/fd/3"]
+        case .python: argv = ["/usr/bin/python3", "-I"] + (params.stream ? ["-u"] : []) + ["-c", Runners.python]
+        case .javascript:
+            argv = ["/usr/bin/node"]
+            if let mem = params.limits.memoryBytes { argv.append("--max-old-space-size=\(max(16, mem * 7 / 10 / 1_048_576))") }
+            argv += ["-e", Runners.javascript]
+        }
+        var env = config.baseEnvironment.filter { params.env[$0.0] == nil }.map { "\($0.0)=\($0.1)" }
+        env += params.env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        var rlimits: [(resource: Int32, soft: UInt64, hard: UInt64)] = []
+        if let cpu = params.limits.cpuMs {
+            let seconds = UInt64((cpu + 999) / 1000)
+            rlimits.append((STK_RLIMIT_CPU, seconds, seconds + 1))
+        }
+        if let mem = params.limits.memoryBytes { rlimits.append((STK_RLIMIT_DATA, UInt64(mem), UInt64(mem))) }
+        if let pids = params.limits.pids {
+            // RLIMIT_NPROC counts every process of the sandbox's uid: allow this many more.
+            let n = UInt64(pids) + UInt64(ProcessSweeper.count()) + 1
+            rlimits.append((STK_RLIMIT_NPROC, n, n))
+        }
+        let launcher = ChildLauncher(argv: argv, env: env, cwd: config.workDirectory, fds: childFDs, rlimits: rlimits)
+        do {
+            e.pid = try launcher.launch()
+        } catch {
+            [out.0, err.0, res.0].forEach { close($0) }
+            var r = ExecutionResult(executionID: eid, status: .internalError)
+            r.message = "could not start \(argv[0]): step \(error.step), errno \(error.errno)\(error.detail.isEmpty ? "" : " (\(error.detail))")"
+            send(RPCResponse(id: requestID, result: r.jsonValue))
+            return
+        }
+        started += 1
+        e.stdoutFD = out.0
+        e.stderrFD = err.0
+        e.resultFD = res.0
+        for fd in [out.0, err.0, res.0] { _ = stk_set_nonblock(fd, 1) }
+        running[eid] = e
+        byPid[e.pid] = e
+        loop.watch(out.0) { [unowned self] _ in self.drain(e, fd: e.stdoutFD, stream: .stdout) }
+        loop.watch(err.0) { [unowned self] _ in self.drain(e, fd: e.stderrFD, stream: .stderr) }
+        loop.watch(res.0) { [unowned self] _ in self.drainResult(e) }
+    }
+
+    private func drain(_ e: Execution, fd: Int32, stream: OutputEvent.Stream) {
+        guard fd >= 0 else { return }
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                accept(e, stream, Array(buf[0..<n]))
+                continue
+            }
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+            if e.params.stream, let rest = e.carry[stream], !rest.isEmpty {
+                notify(e, stream, e.streamable(stream, [], final: true))
+            }
+            loop.closeFD(fd)
+            if stream == .stdout { e.stdoutFD = -1 } else { e.stderrFD = -1 }
+            maybeFinish(e)
+            return
+        }
+    }
+
+    private func accept(_ e: Execution, _ stream: OutputEvent.Stream, _ bytes: [UInt8]) {
+        let room = max(0, e.outputCap - e.outputCount)
+        let kept = bytes.count <= room ? bytes : Array(bytes[0..<room])
+        if stream == .stdout { e.stdout += kept } else { e.stderr += kept }
+        if kept.count < bytes.count {
+            if stream == .stdout { e.stdoutTruncated = true } else { e.stderrTruncated = true }
+            if e.isRunning && e.stoppedFor == nil {
+                stop(e, .outputLimit, "output exceeded the \(e.outputCap) byte limit")
+            }
+        }
+        if e.params.stream && !kept.isEmpty {
+            let text = e.streamable(stream, kept, final: false)
+            if !text.isEmpty { notify(e, stream, text) }
+        }
+    }
+
+    private func notify(_ e: Execution, _ stream: OutputEvent.Stream, _ text: String) {
+        let event = OutputEvent(requestID: e.requestID, executionID: e.id, stream: stream, data: text)
+        var line: [UInt8] = []
+        RPCRequest(method: OutputEvent.method, params: event.jsonValue, id: nil).encodeLine(into: &line)
+        write(line)
+    }
+
+    private func drainResult(_ e: Execution) {
+        guard e.resultFD >= 0 else { return }
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(e.resultFD, $0.baseAddress, $0.count) }
+            if n > 0 {
+                // The report holds the handler's return value; it shares the output cap.
+                if e.resultBytes.count + n <= max(e.outputCap, 1 << 20) { e.resultBytes += buf[0..<n] }
+                continue
+            }
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+            loop.closeFD(e.resultFD)
+            e.resultFD = -1
+            maybeFinish(e)
+            return
+        }
+    }
+
+    private func onChildSignal() {
+        var info = [UInt8](repeating: 0, count: 128)
+        while info.withUnsafeMutableBytes({ read(signalFD, $0.baseAddress, 128) }) > 0 {}
+        var reapedAny = false
+        while true {
+            var status: Int32 = 0
+            var ru = rusage()
+            let pid = wait4(-1, &status, WNOHANG | __WALL, &ru)
+            if pid <= 0 { break }
+            guard let e = byPid.removeValue(forKey: pid) else { continue } // an orphan: reaped
+            e.waitStatus = status
+            e.usage = ru
+            e.reapedAtMs = nowMs()
+            e.endedMs = e.reapedAtMs
+            reapedAny = true
+        }
+        if reapedAny { sweepEnded() }
+    }
+
+    /// Kill what is left of every request whose main process has ended.
+    private func sweepEnded() {
+        let live = Set(running.values.filter { $0.isRunning }.map(\.pid))
+        ProcessSweeper.sweep(keepSessions: live)
+        for e in Array(running.values) where !e.isRunning { maybeFinish(e) }
+    }
+
+    private func maybeFinish(_ e: Execution) {
+        guard !e.isRunning, running[e.id] != nil else { return }
+        if e.pipesOpen {
+            // Killed leftovers close their copies of the pipes; do not wait on them for long.
+            if let reaped = e.reapedAtMs, nowMs() - reaped > 250 {
+                for fd in [e.stdoutFD, e.stderrFD, e.resultFD] where fd >= 0 { loop.closeFD(fd) }
+                e.stdoutFD = -1
+                e.stderrFD = -1
+                e.resultFD = -1
+            } else {
+                return
+            }
+        }
+        running[e.id] = nil
+        finished += 1
+        var files: [OutputFile] = []
+        if let dir = config.outputsDirectory {
+            files = OutputScanner.files(in: dir, since: e.startedEpochSeconds).map { OutputFile(path: $0.0, size: $0.1) }
+        }
+        let result = e.result(files: files)
+        byStatus[result.status.rawValue, default: 0] += 1
+        send(RPCResponse(id: e.requestID, result: result.jsonValue))
+    }
+
+    private func stop(_ e: Execution, _ reason: ExecutionStatus, _ message: String) {
+        guard e.isRunning else { return }
+        if e.stoppedFor == nil {
+            e.stoppedFor = reason
+            e.stopMessage = message
+        }
+        kill(-e.pid, SIGKILL)
+        kill(e.pid, SIGKILL)
+    }
+
+    private func stopAll(_ reason: ExecutionStatus, _ message: String) {
+        for e in running.values { stop(e, reason, message) }
+    }
+
+    private func enforceDeadlines() {
+        let now = nowMs()
+        for e in running.values {
+            if e.isRunning && now >= e.deadlineMs {
+                stop(e, .timeout, "killed at the \(e.wallLimitMs) ms wall-clock limit")
+            } else if !e.isRunning {
+                maybeFinish(e)
+            }
+        }
+    }
+
+    private func nextTimeout() -> Int32 {
+        let now = nowMs()
+        var next = Double.infinity
+        for e in running.values {
+            next = min(next, e.isRunning ? e.deadlineMs : (e.reapedAtMs ?? now) + 260)
+        }
+        if let s = shutdown { next = min(next, s.deadlineMs) }
+        if next == .infinity { return -1 }
+        return Int32(max(0, min(next - now + 1, 60_000)))
+    }
+
+    private func progressShutdown() {
+        guard let s = shutdown else { return }
+        if !running.isEmpty {
+            if nowMs() >= s.deadlineMs { stopAll(.cancelled, "the worker shut down before it finished") }
+            return
+        }
+        if let id = s.requestID {
+            send(RPCResponse(id: id, result: .object(["shutdown": true, "finished": .int(Int64(finished))])))
+        }
+        flushBlocking()
+        exit(0)
+    }
+
+    // MARK: Output
+
+    private func send(_ response: RPCResponse) {
+        var line: [UInt8] = []
+        response.encodeLine(into: &line)
+        write(line)
+    }
+
+    private func write(_ bytes: [UInt8]) {
+        output += bytes
+        flush()
+    }
+
+    private func flush() {
+        while outputOffset < output.count {
+            let n = output.withUnsafeBytes { Glibc.write(1, $0.baseAddress.map { $0 + outputOffset }, output.count - outputOffset) }
+            if n > 0 {
+                outputOffset += n
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN {
+                if !waitingToWrite {
+                    waitingToWrite = true
+                    loop.watch(1, events: EventLoop.writable) { [unowned self] _ in self.flush() }
+                }
+                return
+            }
+            // EPIPE: the host is gone.
+            stopAll(.cancelled, "the host stopped reading")
+            exit(0)
+        }
+        output.removeAll(keepingCapacity: output.count < (1 << 20))
+        outputOffset = 0
+        if waitingToWrite {
+            waitingToWrite = false
+            loop.modify(1, events: 0)
+        }
+    }
+
+    private func flushBlocking() {
+        _ = stk_set_nonblock(1, 0)
+        flush()
+    }
+}

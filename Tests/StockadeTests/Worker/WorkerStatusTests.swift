@@ -1,0 +1,88 @@
+import Glibc
+import StockadeProtocol
+import Testing
+@testable import Stockade
+
+@Suite("worker: every status", .enabled(if: Harness.isRoot, Harness.rootReason))
+struct WorkerStatusTests {
+    @Test("ok, with stdout and stderr")
+    func ok() async throws {
+        let r = try await WorkerHarness.with { try await WorkerHarness.run($0, .shell, "echo out; echo err >&2") }
+        #expect(r.status == .ok)
+        #expect(r.exitCode == 0)
+        #expect(r.stdout == "out\n")
+        #expect(r.stderr == "err\n")
+        #expect(r.wallMs > 0)
+    }
+
+    @Test("runtime_error: a Python exception, a JavaScript throw, shell exit 3")
+    func runtimeErrors() async throws {
+        try await WorkerHarness.with { w in
+            let py = try await WorkerHarness.run(w, .python, "def f():\n    raise ValueError('bad value')\nf()")
+            #expect(py.status == .runtimeError)
+            #expect(py.exitCode == 1)
+            #expect(py.stderr.contains("ValueError: bad value"))
+            #expect(py.error?.type == "ValueError")
+            #expect(py.error?.traceback?.contains("line 2") == true)
+            let js = try await WorkerHarness.run(w, .javascript, "throw new TypeError('nope')")
+            #expect(js.status == .runtimeError)
+            #expect(js.error?.type == "TypeError")
+            #expect(js.stderr.contains("nope"))
+            let sh = try await WorkerHarness.run(w, .shell, "exit 3")
+            #expect(sh.status == .runtimeError)
+            #expect(sh.exitCode == 3)
+        }
+    }
+
+    @Test("signaled: kill -SEGV of itself")
+    func signaled() async throws {
+        let r = try await WorkerHarness.with { try await WorkerHarness.run($0, .shell, "kill -SEGV $$") }
+        #expect(r.status == .signaled)
+        #expect(r.signal == SIGSEGV)
+    }
+
+    @Test("timeout: sleep past wall_ms, and the whole process group is gone after")
+    func timeout() async throws {
+        try await WorkerHarness.with { w in
+            let r = try await WorkerHarness.run(w, .shell, "sleep 30 & sleep 30 & sleep 30") { $0.limits.wallMs = 300 }
+            #expect(r.status == .timeout)
+            #expect(r.wallMs < 3000)
+            #expect(r.message?.contains("300 ms") == true)
+            let stats = try await w.stats()
+            #expect(stats["processes"]?.intValue == 0, "left behind: \(stats)")
+        }
+    }
+
+    @Test("memory_limit: allocating past memory_bytes")
+    func memoryLimit() async throws {
+        try await WorkerHarness.with { w in
+            let py = try await WorkerHarness.run(w, .python, "x = bytearray(400 * 1024 * 1024)\nprint('allocated')") { $0.limits.memoryBytes = 64 << 20 }
+            #expect(py.status == .memoryLimit, "\(py)")
+            #expect(!py.stdout.contains("allocated"))
+            let js = try await WorkerHarness.run(w, .javascript, "const a = []; while (true) a.push(new Array(1e6).fill(1));") {
+                $0.limits.memoryBytes = 128 << 20
+                $0.limits.wallMs = 20_000
+            }
+            #expect(js.status == .memoryLimit, "\(js.status) \(js.stderr.suffix(300))")
+        }
+    }
+
+    @Test("output_limit: printing forever stops at output_bytes")
+    func outputLimit() async throws {
+        let r = try await WorkerHarness.with {
+            try await WorkerHarness.run($0, .python, "while True: print('x' * 100)") { $0.limits.outputBytes = 10_000 }
+        }
+        #expect(r.status == .outputLimit)
+        #expect(r.stdoutTruncated)
+        #expect(r.stdout.utf8.count == 10_000)
+    }
+
+    @Test("cpu time: a busy loop is stopped at cpu_ms (whole seconds) and reported as timeout")
+    func cpuTime() async throws {
+        let r = try await WorkerHarness.with {
+            try await WorkerHarness.run($0, .shell, "while :; do :; done") { $0.limits.cpuMs = 1000; $0.limits.wallMs = 20_000 }
+        }
+        #expect(r.status == .timeout)
+        #expect(r.cpuMs >= 900)
+    }
+}
