@@ -65,7 +65,7 @@ let package = Package(
         ),
         .target(
             name: "StockadeBench",
-            dependencies: ["Stockade"],
+            dependencies: ["Stockade", "StockadeProtocol"],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -23,6 +23,11 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sched.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <stdlib.h>
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -194,3 +199,29 @@ int stk_clone3_available(void) {
     return (rc < 0 && errno == ENOSYS) ? 0 : 1;
 }
 int stk_set_dumpable(int on) { return prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0); }
+
+int stk_netns_current(void) { return open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC); }
+
+int stk_netns_create(int restore_fd) {
+    if (unshare(CLONE_NEWNET) < 0) return -1;
+    int saved = 0;
+    int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) saved = errno;
+    if (fd >= 0) {
+        int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof ifr);
+        strcpy(ifr.ifr_name, "lo");
+        ifr.ifr_flags = IFF_UP | IFF_RUNNING;
+        if (sock < 0 || ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) {
+            saved = errno;
+            close(fd);
+            fd = -1;
+        }
+        if (sock >= 0) close(sock);
+    }
+    /* Never leave this thread in the new namespace. */
+    if (setns(restore_fd, CLONE_NEWNET) < 0) abort();
+    if (fd < 0) errno = saved;
+    return fd;
+}

@@ -22,6 +22,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -117,6 +118,7 @@ static void apply_mounts(const struct stk_spawn_spec *s, int errfd) {
             /* Every bind gets nosuid; non-device binds get nodev; read-only where asked. The
              * flags the source mount has locked (nosuid, nodev, noexec, atime) must be kept or the
              * kernel refuses the remount inside a user namespace. */
+            if (m->flags & STK_MOUNT_F_NO_REMOUNT) break;
             unsigned long rf = MS_BIND | MS_REMOUNT | MS_NOSUID | (unsigned long)m->locked_flags;
             if (!(m->flags & STK_MOUNT_F_DEVICE)) rf |= MS_NODEV;
             if (m->flags & STK_MOUNT_F_READONLY) rf |= MS_RDONLY;
@@ -298,7 +300,7 @@ child_main(const struct stk_spawn_spec *s, int gofd, int errfd) {
         syscall(SYS_setfsuid, s->inside_uid);
     }
 
-    if (s->namespaces & STK_NS_NET) loopback_up(errfd);
+    if ((s->namespaces & STK_NS_NET) && s->net_ns_fd < 0) loopback_up(errfd);
 
     /* 6. The root. */
     if (s->new_root) {
@@ -478,6 +480,18 @@ int stk_spawn(const struct stk_spawn_spec *spec, struct stk_spawn_result *r) {
     int flags = clone_flags_for(spec->namespaces);
     int pidfd = -1;
     long pid = -1;
+    /* A network namespace made ahead of time: join it on this thread for the clone only. */
+    int joined_net = 0;
+    if (spec->net_ns_fd >= 0 && (spec->namespaces & STK_NS_NET)) {
+        if (setns(spec->net_ns_fd, CLONE_NEWNET) < 0) {
+            r->step = STK_STEP_CLONE;
+            r->err = errno;
+            close(go[0]); close(go[1]); close(errp[0]); close(errp[1]);
+            return -1;
+        }
+        flags &= ~CLONE_NEWNET;
+        joined_net = 1;
+    }
     if (spec->use_clone3) {
         struct clone_args args;
         memset(&args, 0, sizeof args);
@@ -500,6 +514,9 @@ int stk_spawn(const struct stk_spawn_spec *spec, struct stk_spawn_result *r) {
         child_main(spec, go[0], errp[1]);
     }
     int saved = errno;
+    /* Back to our own network namespace before anything else: a thread left in a sandbox's
+     * namespace would hand it to later sandboxes that share the host's. */
+    if (joined_net && setns(spec->restore_net_ns_fd, CLONE_NEWNET) < 0) abort();
     close(go[0]);
     close(errp[1]);
     if (pid < 0) {

@@ -65,6 +65,8 @@ struct ChildLauncher {
         s.close_fds = 1
         s.exec_timeout_ms = 10_000
         s.use_clone3 = 1
+        s.net_ns_fd = -1
+        s.restore_net_ns_fd = -1
         var r = stk_spawn_result()
         guard stk_spawn(&s, &r) == 0 else {
             let detail = withUnsafeBytes(of: r.detail) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }

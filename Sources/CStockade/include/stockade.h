@@ -102,6 +102,7 @@ enum {
     STK_MOUNT_F_DIR = 1 << 1,       /* bind target is a directory (else a file) */
     STK_MOUNT_F_RECURSIVE = 1 << 2, /* MS_REC for binds */
     STK_MOUNT_F_DEVICE = 1 << 3,    /* a device node bind: keep dev, no noexec */
+    STK_MOUNT_F_NO_REMOUNT = 1 << 4, /* the source already has every flag a remount would add */
 };
 
 struct stk_mount {
@@ -191,6 +192,11 @@ struct stk_spawn_spec {
     int32_t _pad1;
     const int32_t *cgroup_proc_fds; /* open cgroup.procs files; the child's pid is written to each */
     int32_t exec_timeout_ms;         /* bound on waiting for exec; the child is killed after it */
+    /* A network namespace made ahead of time (stk_netns_create): the calling thread joins it for the
+     * clone and returns to restore_net_ns_fd after, so the child starts in it. -1: none (with
+     * STK_NS_NET the clone makes a fresh one and the child brings lo up itself). */
+    int32_t net_ns_fd;
+    int32_t restore_net_ns_fd;
     int32_t use_clone3;              /* 1: try clone3 first (fallback to clone on ENOSYS) */
 };
 
@@ -236,6 +242,11 @@ int stk_prctl_set_child_subreaper(void);
 int stk_signalfd_sigchld(void);              /* blocks SIGCHLD and returns a signalfd for it */
 int stk_sig_block(int sig, int block);
 int stk_clone3_available(void);
+/* [parent] A new network namespace with lo up, as an fd. The calling thread makes it with unshare and
+ * returns to restore_fd (its own namespace, from /proc/thread-self/ns/net) before returning. */
+int stk_netns_create(int restore_fd);
+/* [parent] An fd for the calling thread's network namespace. */
+int stk_netns_current(void);
 int stk_set_dumpable(int on);                /* PR_SET_DUMPABLE: 0 hides /proc/self/{mem,fd,environ} from same-uid processes */              /* 1 if the kernel has clone3 */
 
 /* Constants Swift's Glibc overlay does not export. */

@@ -7,6 +7,9 @@ import Synchronization
 public struct SeccompProgram: Sendable {
     /// The raw `struct sock_filter` array.
     public let bytes: [UInt8]
+    /// The same bytes in C memory that lives as long as the process (programs are cached), so a
+    /// spawn can hand the child a pointer without copying.
+    let pinned: PinnedBytes
     /// Rules naming syscalls this architecture does not have (skipped, listed for `explain`).
     public let unknownSyscalls: [String]
     public var instructionCount: Int { bytes.count / 8 }
@@ -88,7 +91,8 @@ public enum SeccompCompiler {
                 }
             }
         }
-        return SeccompProgram(bytes: try export(ctx), unknownSyscalls: unknown)
+        let bytes = try export(ctx)
+        return SeccompProgram(bytes: bytes, pinned: PinnedBytes(bytes), unknownSyscalls: unknown)
     }
 
     /// libseccomp 2.5.4 has no seccomp_export_bpf_mem: export into a memfd and read it back.
@@ -104,5 +108,18 @@ public enum SeccompCompiler {
         let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         guard n == size else { throw SandboxError.system(operation: "read seccomp program", path: nil, errno: .current) }
         return bytes
+    }
+}
+
+/// Bytes copied once into memory that is never freed (for cached, process-lifetime data).
+final class PinnedBytes: @unchecked Sendable {
+    // @unchecked: immutable after init.
+    let pointer: UnsafeRawPointer
+    let count: Int
+    init(_ bytes: [UInt8]) {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+        bytes.withUnsafeBytes { buf in if let b = buf.baseAddress { p.copyMemory(from: b, byteCount: buf.count) } }
+        pointer = UnsafeRawPointer(p)
+        count = bytes.count
     }
 }

@@ -39,7 +39,8 @@ struct MountPlan {
 
     private enum TopLevel { case link(String), directory }
 
-    init(spec: SandboxSpec) throws {
+    /// The base root only (system directories, /etc, /dev, /proc, /tmp); `add` the spec's mounts.
+    init(base spec: SandboxSpec) throws {
         let root = spec.root
         for dir in root.systemDirectories {
             try add(.bind(source: dir, destination: dir, readOnly: true))
@@ -71,7 +72,6 @@ struct MountPlan {
             landlockRules.append(.init(path: "/proc", access: .read))
         }
         try add(.tmpfs(destination: "/tmp", sizeBytes: root.tmpSizeBytes, mode: 0o1777))
-        for mount in spec.mounts { try add(mount) }
         landlockRules.append(.init(path: "/", access: .listOnly))
     }
 
@@ -90,8 +90,12 @@ struct MountPlan {
         let kind = st.st_mode & S_IFMT
         guard kind == S_IFCHR else { throw SandboxError.invalidSpec("\(path) on the host is not a character device") }
         ensureParents(of: path)
-        operations.append(Operation(kind: UInt32(STK_MOUNT_BIND.rawValue), flags: UInt32(STK_MOUNT_F_DEVICE),
-                                    lockedFlags: Self.lockedFlags(of: path), source: path, destination: path))
+        let locked = Self.lockedFlags(of: path)
+        var flags = UInt32(STK_MOUNT_F_DEVICE)
+        // A device bind is writable and keeps dev: the remount would only add nosuid.
+        if locked & UInt64(STK_MS_NOSUID) != 0 { flags |= UInt32(STK_MOUNT_F_NO_REMOUNT) }
+        operations.append(Operation(kind: UInt32(STK_MOUNT_BIND.rawValue), flags: flags,
+                                    lockedFlags: locked, source: path, destination: path))
         landlockRules.append(.init(path: path, access: .device, isDirectory: false))
     }
 

@@ -16,6 +16,8 @@ final class PreparedSpawn: @unchecked Sendable {
     var stdoutReader: Int32 = -1
     var stderrReader: Int32 = -1
     var cgroupFDs: [Int32] = []
+    /// A network namespace from the pool, closed after the spawn (the child keeps it alive).
+    var netNamespaceFD: Int32 = -1
     var cgroup: Cgroup?
     var ownsCgroup = false
     let image: ExecutableImage?
@@ -45,7 +47,10 @@ final class PreparedSpawn: @unchecked Sendable {
         }
         image = { if case let .image(img) = spec.executable { return img } else { return nil } }()
 
-        let plan = try MountPlan(spec: spec)
+        let staging = try Runtime.stagingDirectory()
+        let base = try BaseRootCache.root(for: spec, staging: staging)
+        var plan = base.plan
+        for mount in spec.mounts { try plan.add(mount) }
         let cwd = try PathCheck.inside(spec.workingDirectory, what: "working directory")
 
         var s = stk_spawn_spec()
@@ -59,25 +64,13 @@ final class PreparedSpawn: @unchecked Sendable {
             throw SandboxError.invalidSpec("the sandbox's host uid/gid must not be 0 (root): pick an unprivileged id")
         }
 
-        // Root and mounts.
-        let staging = try Runtime.stagingDirectory()
+        // Root and mounts: the cached base, then this spawn's own.
         s.new_root = UnsafePointer(arena.string(staging))
         s.new_root_options = UnsafePointer(arena.string("mode=0755,size=2m"))
         s.root_readonly = spec.root.readOnlyRoot ? 1 : 0
-        var mounts: [stk_mount] = []
-        for op in plan.operations {
-            var m = stk_mount()
-            m.kind = op.kind
-            m.flags = op.flags
-            m.mode = op.mode
-            m.locked_flags = op.lockedFlags
-            m.source = arena.optionalString(op.source)
-            m.target = UnsafePointer(arena.string(staging + op.destination))
-            if let data = op.data {
-                m.data = UnsafePointer(arena.bytes(data))
-                m.data_len = UInt64(data.count)
-            }
-            mounts.append(m)
+        var mounts = base.mounts
+        for op in plan.operations[base.plan.operations.count...] {
+            mounts.append(BaseRoot.cMount(op, staging: staging, arena: arena))
         }
         s.mount_count = Int32(mounts.count)
         s.mounts = UnsafePointer(arena.array(mounts))
@@ -158,9 +151,16 @@ final class PreparedSpawn: @unchecked Sendable {
         // Seccomp, last.
         if let policy = spec.seccomp {
             let program = try SeccompCompiler.program(for: policy)
-            let filter = arena.bytes(program.bytes)
-            s.seccomp_filter = UnsafeRawPointer(filter)
+            s.seccomp_filter = program.pinned.pointer
             s.seccomp_filter_len = UInt32(program.instructionCount)
+        }
+        // Taken last, after every step that can throw, so it cannot leak.
+        s.net_ns_fd = -1
+        s.restore_net_ns_fd = -1
+        if spec.namespaces.contains(.network), let fd = NetworkNamespacePool.shared.take() {
+            netNamespaceFD = fd
+            s.net_ns_fd = fd
+            s.restore_net_ns_fd = NetworkNamespacePool.hostNamespace
         }
         cSpec = s
 
@@ -229,6 +229,8 @@ final class PreparedSpawn: @unchecked Sendable {
         childSideFDs = []
         for fd in cgroupFDs { close(fd) }
         cgroupFDs = []
+        if netNamespaceFD >= 0 { close(netNamespaceFD) }
+        netNamespaceFD = -1
         if !success {
             for fd in [stdinWriter, stdoutReader, stderrReader] where fd >= 0 { close(fd) }
             stdinWriter = -1

@@ -54,3 +54,11 @@ public enum Sandbox {
                               image: prepared.image)
     }
 }
+
+extension Sandbox {
+    /// Prepare for many spawns: start making network namespaces ahead of time. Daemons, pools
+    /// and benchmarks call this once; a single spawn does not need it.
+    public static func prime() {
+        NetworkNamespacePool.shared.prime()
+    }
+}

@@ -8,7 +8,7 @@ public struct RootLayout: Sendable, Hashable {
     public var topLevelLinks: [String] = ["/bin", "/lib", "/lib64", "/sbin", "/lib32", "/libx32"]
     /// Host files or directories under /etc bound read-only when they exist: only what dynamic
     /// loading and the interpreters need.
-    public var etcFromHost: [String] = ["/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"]
+    public var etcFromHost: [String] = ["/etc/ld.so.cache", "/etc/alternatives"]
     /// Device nodes bound from the host's /dev.
     public var devices: [String] = ["null", "zero", "full", "random", "urandom"]
     /// Size of /tmp (and /dev/shm) in bytes.

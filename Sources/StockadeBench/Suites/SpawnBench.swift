@@ -5,6 +5,7 @@ import Stockade
 /// bwrap with a comparable configuration and the fork/exec floor, interleaved.
 public enum SpawnBench {
     public static func run(_ settings: BenchSettings) async -> BenchReport {
+        Sandbox.prime()
         let bwrap = BwrapPeer()
         var contenders: [Contender] = [
             Contender(tool: "stockade-api") {

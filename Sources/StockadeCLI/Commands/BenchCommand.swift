@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure Stockade side by side with its peers (bwrap, crun, firejail, fork/exec, the host).",
         discussion: "Each part runs Stockade and the peers interleaved, pair by pair, and reports median, p90, p99, min, max and the ratio to each peer (above 1: Stockade is faster).",
-        subcommands: [Spawn.self, All.self]
+        subcommands: [Spawn.self, WorkerPart.self, All.self]
     )
 
     struct Options: ParsableArguments {
@@ -46,6 +46,17 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
+    struct WorkerPart: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "worker",
+            abstract: "Worker cold start, ping, warm shell and Python executions.")
+        @OptionGroup var options: Options
+        func run() async throws {
+            var report = BenchReport(host: HostInfo.collect())
+            report.merge(await WorkerBench.run(options.settings()))
+            try options.emit(report)
+        }
+    }
+
     struct All: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every part, one after the other.")
         @OptionGroup var options: Options
@@ -55,6 +66,7 @@ struct BenchCommand: AsyncParsableCommand {
             let spawn = await SpawnBench.run(settings)
             report.merge(spawn)
             report.host.merge(spawn.host) { a, _ in a }
+            report.merge(await WorkerBench.run(settings))
             try options.emit(report)
         }
     }
