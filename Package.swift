@@ -22,13 +22,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // Layer 1: the C shim and system libraries.
-        .target(
-            name: "CStockade",
-            cSettings: [.define("_GNU_SOURCE")]
-        ),
+        // _GNU_SOURCE is defined in the .c files only (see include/stockade.h).
+        .target(name: "CStockade"),
         .systemLibrary(name: "CSeccomp", path: "Modules/CSeccomp", pkgConfig: "libseccomp",
                        providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CCap", path: "Modules/CCap", pkgConfig: "libcap",
@@ -44,6 +43,7 @@ let package = Package(
                 "CStockade", "CSeccomp", "CCap", "StockadeProtocol",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),

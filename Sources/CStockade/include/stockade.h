@@ -12,10 +12,8 @@
 #ifndef STOCKADE_H
 #define STOCKADE_H
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-
+/* No _GNU_SOURCE here: Swift imports this header as a module next to Glibc's, and both must see
+ * the same definitions of system types (fd_set, rusage). The .c files define it themselves. */
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -256,6 +254,7 @@ extern const unsigned int STK_MFD_CLOEXEC, STK_MFD_ALLOW_SEALING;
 extern const int STK_F_SEAL_SEAL, STK_F_SEAL_SHRINK, STK_F_SEAL_GROW, STK_F_SEAL_WRITE;
 extern const unsigned long STK_MS_RDONLY, STK_MS_NOSUID, STK_MS_NODEV, STK_MS_NOEXEC,
     STK_MS_NOATIME, STK_MS_NODIRATIME, STK_MS_RELATIME;
+extern const int STK_O_PATH;
 extern const int STK_RESOLVE_BENEATH, STK_RESOLVE_NO_SYMLINKS, STK_RESOLVE_NO_MAGICLINKS,
     STK_RESOLVE_NO_XDEV;
 extern const uint64_t STK_LANDLOCK_ACCESS_FS_ALL_V1, STK_LANDLOCK_ACCESS_FS_READ,

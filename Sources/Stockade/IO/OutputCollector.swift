@@ -11,9 +11,6 @@ public enum OutputCollector {
         let box = Mutex<(bytes: [UInt8], truncated: Bool)>(([], false))
         return await withCheckedContinuation { continuation in
             let finish: @Sendable () -> Void = {
-                // Unregister before closing, so a recycled fd number is never touched.
-                Reactor.shared.unregister(fd: fd)
-                close(fd)
                 continuation.resume(returning: box.withLock { $0 })
             }
             do {
@@ -31,10 +28,11 @@ public enum OutputCollector {
                         }
                         if n < 0 && (errno == EAGAIN || errno == EINTR) { return .keep }
                         finish()
-                        return .remove
+                        return .close // the reactor closes the fd on its own thread
                     }
                 }
             } catch {
+                close(fd)
                 finish()
             }
         }

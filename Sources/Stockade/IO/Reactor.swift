@@ -4,25 +4,57 @@ import Synchronization
 
 /// A small epoll loop on one dedicated thread. It watches pidfds (readable when the process
 /// exits) and pipes; handlers run on the loop thread, must be short, and never block.
+///
+/// An fd registered here is closed only on the reactor thread (a handler returning `.close`, or
+/// `close(_:)`), so no thread can ever read from or close an fd number that was just recycled.
 public final class Reactor: Sendable {
-    public enum Action: Sendable { case keep, remove }
+    public enum Action: Sendable {
+        /// Keep watching.
+        case keep
+        /// Stop watching; the caller still owns the fd.
+        case remove
+        /// Stop watching and close the fd.
+        case close
+    }
+
     public typealias Handler = @Sendable (_ events: UInt32) -> Action
+
+    /// A registration.
+    public struct Token: Sendable, Hashable {
+        public let id: UInt64
+        public let fd: Int32
+    }
 
     public static let shared: Reactor = {
         do { return try Reactor() } catch { fatalError("cannot start the I/O reactor: \(error)") }
     }()
 
+    public static let readable: UInt32 = 0x001
+    public static let writable: UInt32 = 0x004
+
     private let epfd: Int32
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
     private struct State {
         var nextID: UInt64 = 1
         var handlers: [UInt64: (fd: Int32, handler: Handler)] = [:]
-        var idsByFD: [Int32: UInt64] = [:]
+        var jobs: [@Sendable () -> Void] = []
     }
     private let state = Mutex(State())
 
     public init() throws {
         epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epfd >= 0 else { throw SandboxError.system(operation: "epoll_create1", path: nil, errno: .current) }
+        var fds: [Int32] = [-1, -1]
+        guard stk_pipe2(&fds, O_CLOEXEC | O_NONBLOCK) == 0 else {
+            throw SandboxError.system(operation: "pipe2", path: nil, errno: .current)
+        }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        var event = epoll_event()
+        event.events = Reactor.readable
+        event.data.u64 = 0 // id 0: the wake-up pipe
+        _ = epoll_ctl(epfd, EPOLL_CTL_ADD, wakeRead, &event)
         let box = Unmanaged.passRetained(ReactorBox(self))
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { arg in
@@ -38,14 +70,14 @@ public final class Reactor: Sendable {
         pthread_detach(thread)
     }
 
-    /// Watch `fd` for `events` (EPOLLIN by default; EPOLLHUP and EPOLLERR always). The handler
-    /// is called on the reactor thread until it returns `.remove` or `unregister` is called.
-    public func register(fd: Int32, events: UInt32 = 0x001 /* EPOLLIN */, handler: @escaping Handler) throws {
+    /// Watch `fd` for `events` (readable by default; hang-up and errors always). The handler runs
+    /// on the reactor thread until it returns `.remove` or `.close`, or `close(_:)` is called.
+    @discardableResult
+    public func register(fd: Int32, events: UInt32 = Reactor.readable, handler: @escaping Handler) throws -> Token {
         let id = state.withLock { s -> UInt64 in
             let id = s.nextID
             s.nextID += 1
             s.handlers[id] = (fd, handler)
-            s.idsByFD[fd] = id
             return id
         }
         var event = epoll_event()
@@ -53,27 +85,79 @@ public final class Reactor: Sendable {
         event.data.u64 = id
         if epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event) < 0 {
             let err = Errno.current
-            state.withLock { s in
-                s.handlers[id] = nil
-                if s.idsByFD[fd] == id { s.idsByFD[fd] = nil }
-            }
+            _ = state.withLock { $0.handlers.removeValue(forKey: id) }
             throw SandboxError.system(operation: "epoll_ctl(ADD)", path: nil, errno: err)
+        }
+        return Token(id: id, fd: fd)
+    }
+
+    /// Change the events a registration waits for (0: none, for now).
+    public func modify(_ token: Token, events: UInt32) {
+        post { [self] in
+            guard state.withLock({ $0.handlers[token.id] != nil }) else { return }
+            var event = epoll_event()
+            event.events = events
+            event.data.u64 = token.id
+            _ = epoll_ctl(epfd, EPOLL_CTL_MOD, token.fd, &event)
         }
     }
 
-    /// Stop watching `fd`. Call before closing it.
-    public func unregister(fd: Int32) {
-        let had = state.withLock { s -> Bool in
-            guard let id = s.idsByFD.removeValue(forKey: fd) else { return false }
-            s.handlers[id] = nil
-            return true
+    /// Stop watching and close the fd, on the reactor thread. Idempotent: a registration already
+    /// closed (by its handler) is left alone. Returns once it is done.
+    public func close(_ token: Token) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            post { [self] in
+                self.closeOnLoop(token.id)
+                c.resume()
+            }
         }
-        if had { _ = epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nil) }
+    }
+
+    /// Like `close(_:)` without waiting (for deinit).
+    public func closeSoon(_ token: Token) {
+        post { [self] in self.closeOnLoop(token.id) }
+    }
+
+    /// For an fd whose handler never closes it (a pidfd kept for `kill`): stop watching if still
+    /// watched and close it, on the reactor thread, without waiting.
+    public func disposeSoon(_ token: Token) {
+        post { [self] in
+            if state.withLock({ $0.handlers.removeValue(forKey: token.id) }) != nil {
+                _ = epoll_ctl(epfd, EPOLL_CTL_DEL, token.fd, nil)
+            }
+            Glibc.close(token.fd)
+        }
+    }
+
+    /// Stop watching `token` without closing (the caller owns the fd). Returns once done.
+    public func unregister(_ token: Token) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            post { [self] in
+                if let entry = state.withLock({ $0.handlers.removeValue(forKey: token.id) }) {
+                    _ = epoll_ctl(epfd, EPOLL_CTL_DEL, entry.fd, nil)
+                }
+                c.resume()
+            }
+        }
+    }
+
+    private func closeOnLoop(_ id: UInt64) {
+        guard let entry = state.withLock({ $0.handlers.removeValue(forKey: id) }) else { return }
+        _ = epoll_ctl(epfd, EPOLL_CTL_DEL, entry.fd, nil)
+        Glibc.close(entry.fd)
+    }
+
+    /// Run `job` on the reactor thread.
+    private func post(_ job: @escaping @Sendable () -> Void) {
+        state.withLock { $0.jobs.append(job) }
+        var one: UInt8 = 1
+        _ = write(wakeWrite, &one, 1)
     }
 
     private func run() {
         let capacity = 64
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        var drain = [UInt8](repeating: 0, count: 256)
         while true {
             let n = epoll_wait(epfd, events, Int32(capacity), -1)
             if n < 0 {
@@ -82,15 +166,25 @@ public final class Reactor: Sendable {
             }
             for i in 0..<Int(n) {
                 let id = events[i].data.u64
-                let mask = events[i].events
-                guard let entry = state.withLock({ $0.handlers[id] }) else { continue }
-                if entry.handler(mask) == .remove {
-                    let removed = state.withLock { s -> Bool in
-                        guard s.handlers.removeValue(forKey: id) != nil else { return false }
-                        if s.idsByFD[entry.fd] == id { s.idsByFD[entry.fd] = nil }
-                        return true
+                if id == 0 {
+                    while drain.withUnsafeMutableBytes({ read(wakeRead, $0.baseAddress, $0.count) }) > 0 {}
+                    let jobs = state.withLock { s -> [@Sendable () -> Void] in
+                        defer { s.jobs.removeAll() }
+                        return s.jobs
                     }
-                    if removed { _ = epoll_ctl(epfd, EPOLL_CTL_DEL, entry.fd, nil) }
+                    for job in jobs { job() }
+                    continue
+                }
+                guard let entry = state.withLock({ $0.handlers[id] }) else { continue }
+                switch entry.handler(events[i].events) {
+                case .keep:
+                    continue
+                case .remove:
+                    if state.withLock({ $0.handlers.removeValue(forKey: id) }) != nil {
+                        _ = epoll_ctl(epfd, EPOLL_CTL_DEL, entry.fd, nil)
+                    }
+                case .close:
+                    closeOnLoop(id)
                 }
             }
         }

@@ -50,10 +50,13 @@ enum BaseRootCache {
                       hostname: spec.hostname, pidNamespace: spec.namespaces.contains(.pid), staging: staging)
         if let hit = cache.withLock({ $0[key] }) { return hit }
         let made = BaseRoot(plan: try MountPlan(base: spec), staging: staging)
-        cache.withLock { c in
+        // Spawns keep the BaseRoot they use alive (PreparedSpawn.baseRoot), so replacing or
+        // clearing entries here never frees memory a child is reading.
+        return cache.withLock { c in
+            if let raced = c[key] { return raced }
             if c.count >= 256 { c.removeAll() } // bounded: many hostnames would otherwise grow it
             c[key] = made
+            return made
         }
-        return made
     }
 }

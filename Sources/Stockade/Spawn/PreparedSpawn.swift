@@ -16,6 +16,8 @@ final class PreparedSpawn: @unchecked Sendable {
     var stdoutReader: Int32 = -1
     var stderrReader: Int32 = -1
     var cgroupFDs: [Int32] = []
+    /// The cached base root whose C memory `cSpec.mounts` points into: kept alive until the spawn is over.
+    var baseRoot: BaseRoot?
     /// A network namespace from the pool, closed after the spawn (the child keeps it alive).
     var netNamespaceFD: Int32 = -1
     var cgroup: Cgroup?
@@ -49,6 +51,7 @@ final class PreparedSpawn: @unchecked Sendable {
 
         let staging = try Runtime.stagingDirectory()
         let base = try BaseRootCache.root(for: spec, staging: staging)
+        baseRoot = base
         var plan = base.plan
         for mount in spec.mounts { try plan.add(mount) }
         let cwd = try PathCheck.inside(spec.workingDirectory, what: "working directory")
@@ -169,7 +172,7 @@ final class PreparedSpawn: @unchecked Sendable {
             if let group = spec.cgroup {
                 cgroup = group
             } else if spec.limits.needsCgroup {
-                cgroup = try Cgroup.create(name: Self.nextEphemeralName(),
+                cgroup = try Cgroup.create(name: spec.cgroupName.map { "\($0)-\(Self.counter.next())" } ?? Self.nextEphemeralName(),
                                            limits: CgroupLimits(memoryBytes: l.memoryBytes, pids: l.pids, cpus: l.cpus))
                 ownsCgroup = true
             }

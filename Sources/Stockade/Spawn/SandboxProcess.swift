@@ -18,6 +18,7 @@ public final class SandboxProcess: Sendable {
     public let startedAt: ContinuousClock.Instant
 
     private let pidfd: Int32
+    private let pidfdToken = Mutex<Reactor.Token?>(nil)
     private let ownsCgroup: Bool
     private let cpuLimit: Double?
     private let image: ExecutableImage?   // kept alive while the process may still exec it
@@ -44,10 +45,11 @@ public final class SandboxProcess: Sendable {
         self.startedAt = started
         self.image = image
         do {
-            try Reactor.shared.register(fd: pidfd) { [weak self] _ in
+            let token = try Reactor.shared.register(fd: pidfd) { [weak self] _ in
                 guard let self else { return .remove }
                 return self.reap() ? .remove : .keep
             }
+            pidfdToken.withLock { $0 = token }
         } catch {
             // Without the reactor nobody would reap: do it on a thread of its own.
             Thread.detach { [self] in
@@ -63,8 +65,9 @@ public final class SandboxProcess: Sendable {
     }
 
     deinit {
-        Reactor.shared.unregister(fd: pidfd)
-        close(pidfd)
+        // The pidfd stays open until now so `kill` can never hit a recycled pid; the reactor
+        // closes it on its own thread, after any handler that may still hold it.
+        if let token = pidfdToken.withLock({ $0 }) { Reactor.shared.disposeSoon(token) } else { close(pidfd) }
     }
 
     /// Whether it has exited (and was reaped).

@@ -31,6 +31,8 @@ public struct SandboxSpec: Sendable {
     /// An existing cgroup to place the process in (for example a worker's). When `nil` and the
     /// limits need one, `Sandbox.spawn` makes a cgroup for this process and removes it after.
     public var cgroup: Cgroup? = nil
+    /// Name of the cgroup a spawn makes for this sandbox (one path component); nil: "run-PID-N".
+    public var cgroupName: String? = nil
     /// Bound on the time from clone to exec; a child stuck longer is killed and reported.
     public var execTimeoutMilliseconds: Int32 = 10_000
 

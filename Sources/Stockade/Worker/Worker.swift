@@ -48,14 +48,16 @@ public final class Worker: Sendable {
     private let startup = Mutex<Double>(0)
     private let connection: WorkerConnection
     private let stopping = Mutex(false)
+    private let logToken: Reactor.Token?
 
     public var pid: Int32 { process.pid }
     public var isAlive: Bool { !process.hasExited }
 
-    private init(process: SandboxProcess, connection: WorkerConnection, configuration: WorkerConfiguration) {
+    private init(process: SandboxProcess, connection: WorkerConnection, configuration: WorkerConfiguration, logToken: Reactor.Token?) {
         self.process = process
         self.connection = connection
         self.configuration = configuration
+        self.logToken = logToken
     }
 
     /// Spawn the sandbox with the worker and wait for its first ping answer.
@@ -89,7 +91,7 @@ public final class Worker: Sendable {
         } catch {
             throw .startFailed("\(error)")
         }
-        WorkerLogDrain.start(fd: process.stderr, pid: process.pid)
+        let logToken = WorkerLogDrain.start(fd: process.stderr, pid: process.pid)
         let connection: WorkerConnection
         do {
             connection = try WorkerConnection(stdin: process.stdin, stdout: process.stdout, maxLineBytes: configuration.maxLineBytes) { [weak process] violation in
@@ -100,7 +102,7 @@ public final class Worker: Sendable {
             process.kill(SIGKILL)
             throw .startFailed("cannot watch the worker's output: \(error)")
         }
-        let worker = Worker(process: process, connection: connection, configuration: configuration)
+        let worker = Worker(process: process, connection: connection, configuration: configuration, logToken: logToken)
         worker.watchExit()
         // Startup: the first ping, bounded.
         let timeout = configuration.startupTimeoutSeconds
@@ -147,12 +149,24 @@ public final class Worker: Sendable {
         let wall = Double(p.limits.wallMs ?? configuration.defaultWallMs) / 1000
         let backstop = armBackstop(after: wall + configuration.backstopGraceSeconds)
         defer { backstop.cancel() }
+        let oomBefore = process.cgroup?.oomKills() ?? 0
         let value = try await connection.call(WorkerMethod.execute, p.jsonValue)
         guard let result = ExecutionResult(json: value) else {
             kill()
             throw .protocolViolation("an execute result without the result contract's fields")
         }
-        return result
+        return attributeOOM(result, before: oomBefore)
+    }
+
+    /// The worker cannot see its cgroup; the host can. A process of this execution killed while
+    /// the cgroup's OOM counter moved was killed for memory.
+    func attributeOOM(_ result: ExecutionResult, before: UInt64) -> ExecutionResult {
+        guard let group = process.cgroup, result.signal == SIGKILL, result.status == .signaled,
+              group.oomKills() > before else { return result }
+        var r = result
+        r.status = .memoryLimit
+        r.message = "killed by the kernel's OOM killer: the worker's cgroup reached its memory limit"
+        return r
     }
 
     /// Run one execution, yielding output chunks in order as they happen and then the result.
@@ -161,11 +175,18 @@ public final class Worker: Sendable {
         p.stream = true
         let wall = Double(p.limits.wallMs ?? configuration.defaultWallMs) / 1000
         let backstop = armBackstop(after: wall + configuration.backstopGraceSeconds)
+        let oomBefore = process.cgroup?.oomKills() ?? 0
         let (_, stream) = connection.stream(WorkerMethod.execute, p.jsonValue)
         let (out, continuation) = AsyncThrowingStream<WorkerEvent, any Error>.makeStream()
         let forward = Task {
             do {
-                for try await event in stream { continuation.yield(event) }
+                for try await event in stream {
+                    if case let .result(r) = event {
+                        continuation.yield(.result(self.attributeOOM(r, before: oomBefore)))
+                    } else {
+                        continuation.yield(event)
+                    }
+                }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -202,11 +223,20 @@ public final class Worker: Sendable {
             _ = try? await connection.call(WorkerMethod.shutdown, .object(["grace_ms": .int(Int64(grace * 1000))]))
             let outcome = await process.wait()
             killer.cancel()
-            connection.close(with: .stopped)
+            await releaseResources()
             return outcome
         }
+        let outcome = await process.wait()
+        await releaseResources()
+        return outcome
+    }
+
+    /// Fail what is left, close the pipes and the log: after `stop` returns, the host holds no fd
+    /// of this worker but its pidfd (closed with this object, so `kill` stays safe).
+    private func releaseResources() async {
         connection.close(with: .stopped)
-        return await process.wait()
+        await connection.release()
+        if let logToken { await Reactor.shared.close(logToken) }
     }
 
     /// SIGKILL the worker's sandbox now.

@@ -25,6 +25,7 @@ final class WorkerConnection: Sendable {
         var output: [UInt8] = []
         var outputOffset = 0
         var writeWatched = false
+        var released = false
         /// Once set, the connection is over and every call fails with it.
         var closed: WorkerError?
     }
@@ -32,6 +33,8 @@ final class WorkerConnection: Sendable {
     let stdinFD: Int32
     let stdoutFD: Int32
     private let state: Mutex<State>
+    private let stdoutToken: Reactor.Token
+    private let stdinToken: Reactor.Token
     /// Called (once) when the worker breaks the protocol, to kill it.
     private let onViolation: @Sendable (String) -> Void
 
@@ -42,17 +45,65 @@ final class WorkerConnection: Sendable {
         self.onViolation = onViolation
         _ = stk_set_nonblock(stdin, 1)
         _ = stk_set_nonblock(stdout, 1)
-        try Reactor.shared.register(fd: stdout) { [weak self] _ in
-            guard let self else { return .remove }
-            return self.readAvailable() ? .keep : .remove
+        // Both pipes belong to the reactor from here on: only its thread closes them.
+        // stdin waits for no event until a write would block. The handlers reach this object
+        // through `relay`, set once it is fully made.
+        let relay = Relay()
+        stdinToken = try Reactor.shared.register(fd: stdin, events: 0) { _ in
+            relay.connection?.writable()
+            return .keep
+        }
+        do {
+            stdoutToken = try Reactor.shared.register(fd: stdout) { _ in
+                guard let connection = relay.connection else { return .keep }
+                return connection.readAvailable() ? .keep : .close
+            }
+        } catch {
+            Reactor.shared.closeSoon(stdinToken)
+            throw error
+        }
+        relay.set(self)
+    }
+
+    /// A weak, settable reference for the reactor's handlers.
+    private final class Relay: Sendable {
+        private let ref = Mutex<WeakConnection>(WeakConnection())
+        var connection: WorkerConnection? { ref.withLock { $0.value } }
+        func set(_ c: WorkerConnection) { ref.withLock { $0.value = c } }
+    }
+
+    private struct WeakConnection: @unchecked Sendable {
+        // @unchecked: only read and written under Relay's mutex.
+        weak var value: WorkerConnection?
+    }
+
+    /// The worker's input pipe has room again: write what is queued.
+    private func writable() {
+        state.withLock { s in
+            _ = flushLocked(&s)
+            if s.outputOffset >= s.output.count || s.closed != nil {
+                s.writeWatched = false
+                Reactor.shared.modify(stdinToken, events: 0)
+            }
         }
     }
 
     deinit {
-        Reactor.shared.unregister(fd: stdoutFD)
-        Reactor.shared.unregister(fd: stdinFD)
-        Glibc.close(stdoutFD)
-        Glibc.close(stdinFD)
+        Reactor.shared.closeSoon(stdoutToken)
+        Reactor.shared.closeSoon(stdinToken)
+    }
+
+    /// Close both pipes now (on the reactor thread) and wait until they are closed. Calls that
+    /// come after fail with the error the connection was closed with.
+    func release() async {
+        let first = state.withLock { s -> Bool in
+            if s.closed == nil { s.closed = .stopped }
+            defer { s.released = true }
+            return !s.released
+        }
+        guard first else { return }
+        await Reactor.shared.close(stdoutToken)
+        await Reactor.shared.close(stdinToken)
     }
 
     // MARK: Calls
@@ -97,6 +148,7 @@ final class WorkerConnection: Sendable {
 
     /// Write what is queued; on EAGAIN wait for the pipe to drain (never block a thread on it).
     private func flushLocked(_ s: inout State) -> WorkerError? {
+        if s.released { return s.closed ?? .stopped }
         while s.outputOffset < s.output.count {
             let n = s.output.withUnsafeBytes { buf in
                 write(stdinFD, buf.baseAddress.map { $0 + s.outputOffset }, buf.count - s.outputOffset)
@@ -109,17 +161,7 @@ final class WorkerConnection: Sendable {
             if n < 0 && errno == EAGAIN {
                 if !s.writeWatched {
                     s.writeWatched = true
-                    try? Reactor.shared.register(fd: stdinFD, events: 0x004 /* EPOLLOUT */) { [weak self] _ in
-                        guard let self else { return .remove }
-                        return self.state.withLock { s -> Reactor.Action in
-                            _ = self.flushLocked(&s)
-                            if s.outputOffset >= s.output.count || s.closed != nil {
-                                s.writeWatched = false
-                                return .remove
-                            }
-                            return .keep
-                        }
-                    }
+                    Reactor.shared.modify(stdinToken, events: Reactor.writable)
                 }
                 return nil
             }

@@ -7,13 +7,15 @@ import Logging
 enum WorkerLogDrain {
     static let logger = Logger(label: "stockade.worker")
 
-    static func start(fd: Int32, pid: Int32) {
-        guard fd >= 0 else { return }
+    /// Returns the registration, for closing it when the worker is stopped.
+    @discardableResult
+    static func start(fd: Int32, pid: Int32) -> Reactor.Token? {
+        guard fd >= 0 else { return nil }
         _ = stk_set_nonblock(fd, 1)
         final class State: @unchecked Sendable { var pending: [UInt8] = []; var logged = 0 }
         let state = State() // only touched on the reactor thread
         do {
-            try Reactor.shared.register(fd: fd) { _ in
+            return try Reactor.shared.register(fd: fd) { _ in
                 var buf = [UInt8](repeating: 0, count: 16384)
                 while true {
                     let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -31,13 +33,12 @@ enum WorkerLogDrain {
                         continue
                     }
                     if n < 0 && (errno == EAGAIN || errno == EINTR) { return .keep }
-                    Reactor.shared.unregister(fd: fd)
-                    close(fd)
-                    return .remove
+                    return .close
                 }
             }
         } catch {
             close(fd)
+            return nil
         }
     }
 }

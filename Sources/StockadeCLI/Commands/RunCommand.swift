@@ -27,8 +27,10 @@ struct RunCommand: ParsableCommand {
     var tmpfs: [String] = []
     @Option(name: .customLong("env"), help: ArgumentHelp("Set an environment variable.", valueName: "NAME=VALUE"))
     var env: [String] = []
-    @Option(name: .customLong("cwd"), help: "Working directory inside the sandbox.")
-    var cwd: String = "/tmp"
+    @Option(name: .customLong("cwd"), help: "Working directory inside the sandbox (default /tmp, or /home/user with --user).")
+    var cwdOption: String?
+    var cwd: String { cwdOption ?? "/tmp" }
+    var cwdGiven: Bool { cwdOption != nil }
     @Option(name: .customLong("hostname"), help: "Hostname inside the sandbox.")
     var hostname: String = "sandbox"
     @Option(name: .customLong("memory"), help: ArgumentHelp("Memory limit (cgroup), e.g. 256M.", valueName: "SIZE"))
@@ -53,6 +55,10 @@ struct RunCommand: ParsableCommand {
     var noLandlock = false
     @Option(name: .customLong("result"), help: ArgumentHelp("Write the result as JSON to FILE.", valueName: "FILE"))
     var result: String?
+    @Option(name: .customLong("user"), help: ArgumentHelp("Run in this Stockade user's sandbox: their host identity, their directories (work at /home/user, outputs at /outputs, uploads read-only at /uploads), their environment.", valueName: "ID"))
+    var user: String?
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("The data directory holding users' directories and identities (with --user; env STOCKADE_DATA_DIR).", valueName: "DIR"))
+    var dataDir: String?
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command and its arguments (after --).", valueName: "COMMAND"))
     var command: [String] = []
 
@@ -90,6 +96,18 @@ struct RunCommand: ParsableCommand {
 
     private func buildSpec(_ argv: [String]) throws -> SandboxSpec {
         var spec = SandboxSpec(arguments: argv)
+        if let user {
+            let dir = dataDir ?? ProcessInfoLite.environment("STOCKADE_DATA_DIR") ?? ProcessInfoLite.absolute("data")
+            var settings = UserSandboxSettings(dataDirectory: ProcessInfoLite.absolute(dir))
+            // `run` applies only the limits given on its own command line.
+            settings.workerMemoryBytes = nil
+            settings.workerPids = nil
+            settings.allowedEnvironment = ProcessInfoLite.environment("STOCKADE_ALLOWED_ENV") ?? ""
+            settings.explicitlyAllowedEnvironment = ProcessInfoLite.environment("STOCKADE_ALLOWED_SECRET_ENV") ?? ""
+            spec = try UserSandboxes(settings: settings).sandboxSpec(for: try UserID(user), arguments: argv)
+        } else if dataDir != nil {
+            throw CLIError.usage("--data-dir goes with --user")
+        }
         for e in env {
             guard let eq = e.firstIndex(of: "="), eq != e.startIndex else {
                 throw CLIError.usage("--env takes NAME=VALUE, got '\(e)'")
@@ -99,7 +117,7 @@ struct RunCommand: ParsableCommand {
         for b in roBinds { spec.mounts.append(try MountArgument.bind(b, readOnly: true)) }
         for b in binds { spec.mounts.append(try MountArgument.bind(b, readOnly: false)) }
         for t in tmpfs { spec.mounts.append(try MountArgument.tmpfs(t)) }
-        spec.workingDirectory = cwd
+        if user == nil || cwdGiven { spec.workingDirectory = cwd }
         spec.hostname = hostname
         if let memory {
             guard let bytes = SizeParser.bytes(memory) else { throw CLIError.usage("--memory '\(memory)' is not a size such as 256M") }

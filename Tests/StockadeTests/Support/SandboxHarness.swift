@@ -66,13 +66,37 @@ enum Harness {
         }
     }
 
-    /// Number of open fds of this process.
+    /// Number of open fds of this process, not counting pre-made network namespaces (a pool
+    /// whose size moves with its refills).
     static func openFDCount() -> Int {
-        guard let dir = opendir("/proc/self/fd") else { return -1 }
+        ownFDs().filter { !$0.link.hasPrefix("net:") }.count
+    }
+
+    /// Where fd `fd` of process `pid` points ("pipe:[123]", "/path", ...).
+    static func fdLink(pid: Int32, fd: Int32) -> String? {
+        var buf = [CChar](repeating: 0, count: 512)
+        let n = readlink("/proc/\(pid)/fd/\(fd)", &buf, 511)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// This process's fds: what each points at, and the pid of each pidfd.
+    static func ownFDs() -> [(fd: Int32, link: String, pidfdPid: Int32?)] {
+        guard let dir = opendir("/proc/self/fd") else { return [] }
         defer { closedir(dir) }
-        var n = 0
-        while readdir(dir) != nil { n += 1 }
-        return n - 3 // ".", ".." and the directory's own fd
+        var out: [(Int32, String, Int32?)] = []
+        while let e = readdir(dir) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let fd = Int32(name), let link = fdLink(pid: getpid(), fd: fd) else { continue }
+            var pid: Int32?
+            if link.contains("pidfd"), let info = KernelFile.readIfPresent("/proc/self/fdinfo/\(fd)") {
+                for line in info.split(separator: "\n") where line.hasPrefix("Pid:") {
+                    pid = Int32(line.dropFirst(4).trimmed)
+                }
+            }
+            out.append((fd, link, pid))
+        }
+        return out
     }
 
     /// Zombie children of this process.

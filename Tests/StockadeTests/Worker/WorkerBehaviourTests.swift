@@ -49,7 +49,10 @@ struct WorkerBehaviourTests {
     func cancel() async throws {
         try await WorkerHarness.with { w in
             async let result = w.execute(ExecuteParams(language: .shell, code: "sleep 30", executionID: "to-cancel"))
-            try await Task.sleep(for: .milliseconds(200))
+            // Wait until the worker runs it (the request may still be on its way under load).
+            for _ in 0..<200 where (try await w.stats())["running"]?.intValue != 1 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             try await w.cancel(executionID: "to-cancel")
             let r = try await result
             #expect(r.status == .cancelled)
