@@ -23,6 +23,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         // Layer 1: the C shim and system libraries.
@@ -68,10 +74,26 @@ let package = Package(
             dependencies: ["Stockade", "StockadeProtocol"],
             swiftSettings: strict
         ),
+        // The daemon: HTTP API, SQLite records, control-plane outbox.
+        .target(
+            name: "StockadeServer",
+            dependencies: [
+                "Stockade", "StockadeProtocol", "CStockade",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "StockadeCLI",
             dependencies: [
-                "Stockade", "StockadeBench",
+                "Stockade", "StockadeBench", "StockadeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -82,6 +104,14 @@ let package = Package(
         .testTarget(
             name: "StockadeProtocolTests",
             dependencies: ["StockadeProtocol"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "StockadeServerTests",
+            dependencies: [
+                "StockadeServer", "Stockade", "StockadeProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

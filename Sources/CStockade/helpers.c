@@ -226,3 +226,6 @@ int stk_netns_create(int restore_fd) {
     if (fd < 0) errno = saved;
     return fd;
 }
+int stk_random_bytes(void *buf, unsigned long len) {
+    return (int)syscall(SYS_getrandom, buf, len, 0);
+}

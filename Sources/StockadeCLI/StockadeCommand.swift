@@ -6,7 +6,7 @@ struct StockadeCommand: AsyncParsableCommand {
         commandName: "stockade",
         abstract: "Stockade: run untrusted code in isolated Linux sandboxes.",
         version: StockadeVersion.string,
-        subcommands: [RunCommand.self, DoctorCommand.self, SeccompCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, RunCommand.self, DoctorCommand.self, SeccompCommand.self, BenchCommand.self]
     )
 }
 

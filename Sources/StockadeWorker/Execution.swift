@@ -7,7 +7,8 @@ final class Execution {
     let requestID: RPCID
     let params: ExecuteParams
     let startedMs: Double
-    let startedEpochSeconds: Int
+    /// The outputs directory as it was before the execution started.
+    var outputsBefore: [String: OutputScanner.Stamp] = [:]
     let deadlineMs: Double
     let wallLimitMs: Int64
     let outputCap: Int
@@ -40,7 +41,6 @@ final class Execution {
         self.wallLimitMs = wallLimitMs
         self.outputCap = outputCap
         startedMs = nowMs()
-        startedEpochSeconds = time(nil)
         deadlineMs = startedMs + Double(wallLimitMs)
     }
 

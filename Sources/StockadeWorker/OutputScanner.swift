@@ -1,15 +1,29 @@
 import Glibc
 
-/// Lists the files an execution left in the outputs directory: regular files modified since it
-/// started, with paths relative to the directory. Bounded in depth and count.
+/// Which files an execution left in the outputs directory: a snapshot (path → size, mtime,
+/// inode) taken before it starts, compared with one taken after it ends. Comparing timestamps
+/// alone misattributes files written moments before a request started. Bounded in depth and count.
 enum OutputScanner {
-    static func files(in root: String, since startSeconds: Int, limit: Int = 1000) -> [(String, Int64)] {
-        var out: [(String, Int64)] = []
-        walk(root, relative: "", depth: 0, since: startSeconds, limit: limit, into: &out)
-        return out.sorted { $0.0 < $1.0 }
+    struct Stamp: Equatable {
+        var size: Int64
+        var mtimeSeconds: Int
+        var mtimeNanoseconds: Int
+        var inode: UInt64
     }
 
-    private static func walk(_ dir: String, relative: String, depth: Int, since: Int, limit: Int, into out: inout [(String, Int64)]) {
+    static func snapshot(_ root: String, limit: Int = 1000) -> [String: Stamp] {
+        var out: [String: Stamp] = [:]
+        walk(root, relative: "", depth: 0, limit: limit, into: &out)
+        return out
+    }
+
+    /// Files new or changed since `before`, sorted by path.
+    static func changed(in root: String, since before: [String: Stamp], limit: Int = 1000) -> [(String, Int64)] {
+        snapshot(root, limit: limit).compactMap { path, stamp in before[path] == stamp ? nil : (path, stamp.size) }
+            .sorted { $0.0 < $1.0 }
+    }
+
+    private static func walk(_ dir: String, relative: String, depth: Int, limit: Int, into out: inout [String: Stamp]) {
         guard depth < 8, out.count < limit, let d = opendir(dir) else { return }
         defer { closedir(d) }
         while let entry = readdir(d), out.count < limit {
@@ -21,9 +35,10 @@ enum OutputScanner {
             guard lstat(path, &st) == 0 else { continue }
             switch st.st_mode & S_IFMT {
             case S_IFREG:
-                if Int(st.st_mtim.tv_sec) >= since { out.append((rel, Int64(st.st_size))) }
+                out[rel] = Stamp(size: Int64(st.st_size), mtimeSeconds: Int(st.st_mtim.tv_sec),
+                                 mtimeNanoseconds: Int(st.st_mtim.tv_nsec), inode: UInt64(st.st_ino))
             case S_IFDIR:
-                walk(path, relative: rel, depth: depth + 1, since: since, limit: limit, into: &out)
+                walk(path, relative: rel, depth: depth + 1, limit: limit, into: &out)
             default:
                 continue
             }

@@ -145,6 +145,7 @@ final class WorkerServer {
         let wall = min(params.limits.wallMs ?? config.defaultWallMs, config.maxWallMs)
         let cap = Int(params.limits.outputBytes ?? config.defaultOutputBytes)
         let e = Execution(id: eid, requestID: requestID, params: params, wallLimitMs: wall, outputCap: cap)
+        if let dir = config.outputsDirectory { e.outputsBefore = OutputScanner.snapshot(dir) }
 
         // Pipes for stdout, stderr and the runner's report; memfds for stdin, code and metadata.
         func pipePair() -> (Int32, Int32)? {
@@ -317,7 +318,7 @@ final class WorkerServer {
         finished += 1
         var files: [OutputFile] = []
         if let dir = config.outputsDirectory {
-            files = OutputScanner.files(in: dir, since: e.startedEpochSeconds).map { OutputFile(path: $0.0, size: $0.1) }
+            files = OutputScanner.changed(in: dir, since: e.outputsBefore).map { OutputFile(path: $0.0, size: $0.1) }
         }
         let result = e.result(files: files)
         byStatus[result.status.rawValue, default: 0] += 1

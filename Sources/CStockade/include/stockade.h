@@ -245,7 +245,8 @@ int stk_clone3_available(void);
 int stk_netns_create(int restore_fd);
 /* [parent] An fd for the calling thread's network namespace. */
 int stk_netns_current(void);
-int stk_set_dumpable(int on);                /* PR_SET_DUMPABLE: 0 hides /proc/self/{mem,fd,environ} from same-uid processes */              /* 1 if the kernel has clone3 */
+int stk_set_dumpable(int on);
+int stk_random_bytes(void *buf, unsigned long len); /* getrandom(2) */                /* PR_SET_DUMPABLE: 0 hides /proc/self/{mem,fd,environ} from same-uid processes */              /* 1 if the kernel has clone3 */
 
 /* Constants Swift's Glibc overlay does not export. */
 extern const int STK_RLIMIT_AS, STK_RLIMIT_CPU, STK_RLIMIT_FSIZE, STK_RLIMIT_NOFILE,

@@ -91,7 +91,7 @@ public struct HostReport: Sendable {
         return HostReport(checks: checks, kernel: kernel, cgroup: cg, landlockABI: abi, seccomp: seccomp, clone3: clone3)
     }
 
-    static func kernelRelease() -> String {
+    public static func kernelRelease() -> String {
         var u = utsname()
         guard uname(&u) == 0 else { return "unknown" }
         return withUnsafeBytes(of: u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }

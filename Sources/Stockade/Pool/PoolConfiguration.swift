@@ -41,10 +41,10 @@ public struct PoolConfiguration: Sendable, Hashable {
         public var description: String
     }
 
-    /// Read overrides from `environment` (the process's by default). A malformed value is an error
-    /// naming the variable, never silently ignored.
-    public init(environment: [String: String]) throws {
-        self.init()
+    /// Read overrides from `environment` on top of `base`. A malformed value is an error naming
+    /// the variable, never silently ignored.
+    public init(environment: [String: String], base: PoolConfiguration = PoolConfiguration()) throws {
+        self = base
         func number(_ name: String, min: Double, max: Double) throws -> Double? {
             guard let text = environment[name] else { return nil }
             guard let v = Double(text), v >= min, v <= max else {
