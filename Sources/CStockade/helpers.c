@@ -229,3 +229,33 @@ int stk_netns_create(int restore_fd) {
 int stk_random_bytes(void *buf, unsigned long len) {
     return (int)syscall(SYS_getrandom, buf, len, 0);
 }
+
+int stk_socketpair_seqpacket(int fds[2]) {
+    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds);
+}
+
+int stk_send_fds(int sock, const void *buf, unsigned long len, const int *fds, int nfds) {
+    if (nfds < 0 || nfds > 16) { errno = EINVAL; return -1; }
+    char control[CMSG_SPACE(sizeof(int) * 16)];
+    memset(control, 0, sizeof control);
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (nfds > 0) {
+        msg.msg_control = control;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+    }
+    return (int)sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
+int stk_prlimit(int pid, int resource, uint64_t soft, uint64_t hard) {
+    struct rlimit lim = {.rlim_cur = soft, .rlim_max = hard};
+    return prlimit(pid, resource, &lim, NULL);
+}

@@ -84,6 +84,8 @@ const readAll = (fd) => { const s = fs.readFileSync(fd, 'utf8'); fs.closeSync(fd
 const code = readAll(3);
 const raw = readAll(4);
 const meta = raw ? JSON.parse(raw) : {};
+// A spare (started before its request) gets its environment here; a cold start got it at exec.
+if (meta.env) { for (const k of Object.keys(process.env)) delete process.env[k]; Object.assign(process.env, meta.env); }
 let reported = false;
 const report = (obj) => {
   if (reported) return;

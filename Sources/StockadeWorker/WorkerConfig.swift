@@ -17,6 +17,10 @@ struct WorkerConfig {
     /// The environment every request's process starts from (the worker's own, which the host
     /// built from an allow-list).
     var baseEnvironment: [(String, String)] = []
+    /// Warm runtimes (a forking Python zygote, spare Node processes), on by default.
+    var warmPython = true
+    var warmJavaScript = true
+    var nodeSpares = 1
 
     static func parse(_ args: [String]) -> WorkerConfig {
         var c = WorkerConfig()
@@ -33,6 +37,9 @@ struct WorkerConfig {
             case "--max-wall-ms": if let v = next().flatMap({ Int64($0) }) { c.maxWallMs = v }
             case "--default-output-bytes": if let v = next().flatMap({ Int64($0) }) { c.defaultOutputBytes = v }
             case "--max-concurrent": if let v = next().flatMap({ Int($0) }) { c.maxConcurrent = v }
+            case "--no-warm-python": c.warmPython = false
+            case "--no-warm-javascript": c.warmJavaScript = false
+            case "--node-spares": if let v = next().flatMap({ Int($0) }) { c.nodeSpares = max(0, min(v, 8)) }
             default: WorkerLog.info("ignoring unknown argument \(args[i])")
             }
             i += 1

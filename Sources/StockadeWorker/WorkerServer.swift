@@ -20,10 +20,21 @@ final class WorkerServer {
     private var shutdown: (requestID: RPCID?, deadlineMs: Double)?
     private var signalFD: Int32 = -1
     private let startMs = nowMs()
+    private let zygote: PythonZygote
+    private let spares: NodeSpares
+    private let writer: PipeWriter
+    /// Exits of children not yet known by pid (a zygote fork reaped before its answer arrived).
+    private var unclaimed: [Int32: (status: Int32, usage: rusage)] = [:]
+    private var warmHits = 0
+    private var coldStarts = 0
 
     init(config: WorkerConfig) {
         self.config = config
         input = LineBuffer(maxLineBytes: config.maxRequestBytes)
+        zygote = PythonZygote(loop: loop, config: config)
+        spares = NodeSpares(config: config, target: config.nodeSpares)
+        writer = PipeWriter(loop: loop)
+        zygote.onForked = { [unowned self] e, pid in self.forked(e, pid: pid) }
     }
 
     func run() -> Never {
@@ -116,7 +127,11 @@ final class WorkerServer {
             send(RPCResponse(id: id, result: .object([
                 "running": .int(Int64(running.count)), "started": .int(Int64(started)),
                 "finished": .int(Int64(finished)), "by_status": .object(statuses),
-                "processes": .int(Int64(ProcessSweeper.count())),
+                "processes": .int(Int64(ProcessSweeper.count() - spares.pids.count - (zygote.pid > 0 ? 1 : 0))),
+                "warm": .object(["hits": .int(Int64(warmHits)), "cold_starts": .int(Int64(coldStarts)),
+                                 "zygote_restarts": .int(Int64(zygote.restarts)), "zygote_ready": .bool(zygote.isReady),
+                                 "node_spares": .int(Int64(spares.spares.count)), "node_spares_started": .int(Int64(spares.started)),
+                                 "python": .bool(config.warmPython), "javascript": .bool(config.warmJavaScript)]),
                 "uptime_ms": .double(((nowMs() - startMs) * 1000).rounded() / 1000)])))
         case WorkerMethod.shutdown:
             let grace = request.params?["grace_ms"]?.intValue ?? 5000
@@ -170,17 +185,6 @@ final class WorkerServer {
             throw .internalError("cannot prepare the request's files: errno \(errno)")
         }
 
-        var argv: [String]
-        switch params.language {
-        case .shell: argv = ["/bin/sh", "-c", ". /proc/self/fd/3"]
-        case .python: argv = ["/usr/bin/python3", "-I"] + (params.stream ? ["-u"] : []) + ["-c", Runners.python]
-        case .javascript:
-            argv = ["/usr/bin/node"]
-            if let mem = params.limits.memoryBytes { argv.append("--max-old-space-size=\(max(16, mem * 7 / 10 / 1_048_576))") }
-            argv += ["-e", Runners.javascript]
-        }
-        var env = config.baseEnvironment.filter { params.env[$0.0] == nil }.map { "\($0.0)=\($0.1)" }
-        env += params.env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         var rlimits: [(resource: Int32, soft: UInt64, hard: UInt64)] = []
         if let cpu = params.limits.cpuMs {
             let seconds = UInt64((cpu + 999) / 1000)
@@ -192,6 +196,47 @@ final class WorkerServer {
             let n = UInt64(pids) + UInt64(ProcessSweeper.count()) + 1
             rlimits.append((STK_RLIMIT_NPROC, n, n))
         }
+        var envPairs = config.baseEnvironment.filter { params.env[$0.0] == nil }
+        envPairs += params.env.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+
+        // Warm paths first; either falls back to a cold start when it cannot take the request.
+        if params.language == .python && config.warmPython {
+            if zygote.isReady {
+                var header = JSONObject()
+                header["rlimits"] = .array(rlimits.map { .array([.int(Int64($0.resource)), .int(Int64(bitPattern: $0.soft)), .int(Int64(bitPattern: $0.hard))]) })
+                header["env"] = .object(JSONObject(envPairs.map { ($0.0, .string($0.1)) }))
+                header["cwd"] = .string(config.workDirectory)
+                header["stream"] = .bool(params.stream)
+                if zygote.submit(e, fds: childFDs, header: .object(header)) {
+                    warmHits += 1
+                    register(e, out: out.0, err: err.0, res: res.0)
+                    return
+                }
+            }
+            zygote.ensureStarted()
+        }
+        if params.language == .javascript && config.warmJavaScript && params.limits.memoryBytes == nil {
+            // A memory limit sets V8's heap size at start, which a spare cannot have: those go cold.
+            if let spare = spares.take() {
+                [out.0, err.0, res.0].forEach { close($0) }
+                warmHits += 1
+                startOnSpare(e, spare, env: envPairs, rlimits: rlimits)
+                spares.refill()
+                return
+            }
+            spares.refill()
+        }
+
+        var argv: [String]
+        switch params.language {
+        case .shell: argv = ["/bin/sh", "-c", ". /proc/self/fd/3"]
+        case .python: argv = ["/usr/bin/python3", "-I"] + (params.stream ? ["-u"] : []) + ["-c", Runners.python]
+        case .javascript:
+            argv = ["/usr/bin/node"]
+            if let mem = params.limits.memoryBytes { argv.append("--max-old-space-size=\(max(16, mem * 7 / 10 / 1_048_576))") }
+            argv += ["-e", Runners.javascript]
+        }
+        let env = envPairs.map { "\($0.0)=\($0.1)" }
         let launcher = ChildLauncher(argv: argv, env: env, cwd: config.workDirectory, fds: childFDs, rlimits: rlimits)
         do {
             e.pid = try launcher.launch()
@@ -202,16 +247,67 @@ final class WorkerServer {
             send(RPCResponse(id: requestID, result: r.jsonValue))
             return
         }
-        started += 1
-        e.stdoutFD = out.0
-        e.stderrFD = err.0
-        e.resultFD = res.0
-        for fd in [out.0, err.0, res.0] { _ = stk_set_nonblock(fd, 1) }
-        running[eid] = e
+        if params.language != .shell { coldStarts += 1 }
         byPid[e.pid] = e
-        loop.watch(out.0) { [unowned self] _ in self.drain(e, fd: e.stdoutFD, stream: .stdout) }
-        loop.watch(err.0) { [unowned self] _ in self.drain(e, fd: e.stderrFD, stream: .stderr) }
-        loop.watch(res.0) { [unowned self] _ in self.drainResult(e) }
+        register(e, out: out.0, err: err.0, res: res.0)
+    }
+
+    /// Count it as started and watch its pipes.
+    private func register(_ e: Execution, out: Int32, err: Int32, res: Int32) {
+        started += 1
+        e.stdoutFD = out
+        e.stderrFD = err
+        e.resultFD = res
+        for fd in [out, err, res] { _ = stk_set_nonblock(fd, 1) }
+        running[e.id] = e
+        loop.watch(out) { [unowned self] _ in self.drain(e, fd: e.stdoutFD, stream: .stdout) }
+        loop.watch(err) { [unowned self] _ in self.drain(e, fd: e.stderrFD, stream: .stderr) }
+        loop.watch(res) { [unowned self] _ in self.drainResult(e) }
+    }
+
+    /// The zygote answered a fork: the request's pid, or nil when the fork failed.
+    private func forked(_ e: Execution, pid: Int32?) {
+        guard let pid else {
+            // Never started: report it like a failed cold start (its pipes close with the fds).
+            e.waitStatus = 70 << 8
+            e.reapedAtMs = nowMs()
+            e.endedMs = e.reapedAtMs
+            e.stopMessage = "the warm Python runtime failed to start this request; retry it"
+            if e.stoppedFor == nil { e.stoppedFor = .internalError }
+            for fd in [e.stdoutFD, e.stderrFD, e.resultFD] where fd >= 0 { loop.closeFD(fd) }
+            e.stdoutFD = -1
+            e.stderrFD = -1
+            e.resultFD = -1
+            maybeFinish(e)
+            return
+        }
+        e.pid = pid
+        if let done = unclaimed.removeValue(forKey: pid) {
+            ended(e, status: done.status, usage: done.usage)
+            return
+        }
+        byPid[pid] = e
+        if e.stoppedFor != nil {
+            kill(-pid, SIGKILL)
+            kill(pid, SIGKILL)
+        }
+    }
+
+    /// Run `e` on a spare Node process: its limits, then its code, metadata and stdin.
+    private func startOnSpare(_ e: Execution, _ spare: NodeSpares.Spare, env: [(String, String)], rlimits: [(resource: Int32, soft: UInt64, hard: UInt64)]) {
+        for l in rlimits { _ = stk_prlimit(spare.pid, l.resource, l.soft, l.hard) }
+        e.pid = spare.pid
+        byPid[spare.pid] = e
+        var meta = JSONObject()
+        meta["handler"] = .bool(e.params.handler)
+        if let event = e.params.event { meta["event"] = event }
+        meta["execution_id"] = .string(e.id)
+        meta["limits"] = e.params.limits.jsonValue
+        meta["env"] = .object(JSONObject(env.map { ($0.0, .string($0.1)) }))
+        writer.send(Array(e.params.code.utf8), to: spare.codeW)
+        writer.send(JSONWriter.encode(.object(meta)), to: spare.metaW)
+        writer.send(Array((e.params.stdin ?? "").utf8), to: spare.stdinW)
+        register(e, out: spare.stdoutR, err: spare.stderrR, res: spare.resultR)
     }
 
     private func drain(_ e: Execution, fd: Int32, stream: OutputEvent.Stream) {
@@ -284,19 +380,39 @@ final class WorkerServer {
             var ru = rusage()
             let pid = wait4(-1, &status, WNOHANG | __WALL, &ru)
             if pid <= 0 { break }
-            guard let e = byPid.removeValue(forKey: pid) else { continue } // an orphan: reaped
-            e.waitStatus = status
-            e.usage = ru
-            e.reapedAtMs = nowMs()
-            e.endedMs = e.reapedAtMs
+            if pid == zygote.pid { zygote.exited(); continue }
+            if spares.died(pid) { continue }
+            guard let e = byPid.removeValue(forKey: pid) else {
+                // A zygote fork whose pid has not arrived yet, or an orphan (then it is dropped).
+                if zygote.hasAwaiting { unclaimed[pid] = (status, ru) }
+                if unclaimed.count > 256 { unclaimed.removeAll() }
+                continue
+            }
+            ended(e, status: status, usage: ru, sweep: false)
             reapedAny = true
         }
         if reapedAny { sweepEnded() }
     }
 
+    private func ended(_ e: Execution, status: Int32, usage: rusage, sweep: Bool = true) {
+        e.waitStatus = status
+        e.usage = usage
+        e.reapedAtMs = nowMs()
+        e.endedMs = e.reapedAtMs
+        if sweep { sweepEnded() }
+    }
+
     /// Kill what is left of every request whose main process has ended.
     private func sweepEnded() {
-        let live = Set(running.values.filter { $0.isRunning }.map(\.pid))
+        // Sessions of running requests, of the zygote and of idle spares are kept; a request whose
+        // pid is not known yet (zygote fork in flight) holds back the sweep until it is.
+        if running.values.contains(where: { $0.isRunning && $0.pid <= 0 }) {
+            for e in Array(running.values) where !e.isRunning { maybeFinish(e) }
+            return
+        }
+        var live = Set(running.values.filter { $0.isRunning }.map(\.pid))
+        if zygote.pid > 0 { live.insert(zygote.pid) }
+        for pid in spares.pids { live.insert(pid) }
         ProcessSweeper.sweep(keepSessions: live)
         for e in Array(running.values) where !e.isRunning { maybeFinish(e) }
     }
@@ -331,6 +447,7 @@ final class WorkerServer {
             e.stoppedFor = reason
             e.stopMessage = message
         }
+        guard e.pid > 0 else { return } // killed when the zygote tells its pid
         kill(-e.pid, SIGKILL)
         kill(e.pid, SIGKILL)
     }
@@ -367,6 +484,8 @@ final class WorkerServer {
             if nowMs() >= s.deadlineMs { stopAll(.cancelled, "the worker shut down before it finished") }
             return
         }
+        zygote.shutdown()
+        spares.shutdown()
         if let id = s.requestID {
             send(RPCResponse(id: id, result: .object(["shutdown": true, "finished": .int(Int64(finished))])))
         }

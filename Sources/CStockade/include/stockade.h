@@ -246,7 +246,12 @@ int stk_netns_create(int restore_fd);
 /* [parent] An fd for the calling thread's network namespace. */
 int stk_netns_current(void);
 int stk_set_dumpable(int on);
-int stk_random_bytes(void *buf, unsigned long len); /* getrandom(2) */                /* PR_SET_DUMPABLE: 0 hides /proc/self/{mem,fd,environ} from same-uid processes */              /* 1 if the kernel has clone3 */
+int stk_random_bytes(void *buf, unsigned long len); /* getrandom(2) */
+int stk_socketpair_seqpacket(int fds[2]);
+/* sendmsg with the fds as SCM_RIGHTS (at most 16). */
+int stk_send_fds(int sock, const void *buf, unsigned long len, const int *fds, int nfds);
+/* Set a limit of another process (same uid may lower it). */
+int stk_prlimit(int pid, int resource, uint64_t soft, uint64_t hard);                /* PR_SET_DUMPABLE: 0 hides /proc/self/{mem,fd,environ} from same-uid processes */              /* 1 if the kernel has clone3 */
 
 /* Constants Swift's Glibc overlay does not export. */
 extern const int STK_RLIMIT_AS, STK_RLIMIT_CPU, STK_RLIMIT_FSIZE, STK_RLIMIT_NOFILE,

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Settings of every user's sandbox: where the data lives, the host identity range, which host
 /// environment variables reach sandboxes, and the per-worker cgroup limits.
 public struct UserSandboxSettings: Sendable {
@@ -33,6 +35,7 @@ public final class UserSandboxes: Sendable {
     public init(settings: UserSandboxSettings, hostEnvironment: RestrictedEnvironment.HostSource = .process) throws(UserDataError) {
         self.settings = settings
         directories = try UserDirectories(dataDirectory: settings.dataDirectory)
+        try Self.checkTraversable(directories.dataDirectory)
         try directories.ensureBase()
         identities = try IdentityAllocator(dataDirectory: directories.dataDirectory, range: settings.identityRange)
         // A snapshot of the host's variables taken now, never re-read while sandboxes start.
@@ -40,6 +43,20 @@ public final class UserSandboxes: Sendable {
         if case .process = hostEnvironment { host = .fixed(RestrictedEnvironment.processEnvironment()) } else { host = hostEnvironment }
         environment = try RestrictedEnvironment(allowList: settings.allowedEnvironment,
                                                 explicitlyAllowed: settings.explicitlyAllowedEnvironment, host: host)
+    }
+
+    /// Sandboxes run as unprivileged uids: every directory above the data directory must let
+    /// others pass (o+x), or no user's directory can be bound into their sandbox.
+    static func checkTraversable(_ dataDirectory: String) throws(UserDataError) {
+        var path = ""
+        for component in dataDirectory.split(separator: "/").dropLast() {
+            path += "/" + component
+            var st = stat()
+            guard stat(path, &st) == 0 else { return } // made later by ensureBase, with the right mode
+            if st.st_mode & 0o001 == 0 {
+                throw .invalidPath(dataDirectory, reason: "\(path) (mode \(String(st.st_mode & 0o7777, radix: 8))) does not let other users pass, so sandboxes, which run as unprivileged uids, cannot reach their directories: run `chmod o+x \(path)` or choose a data directory under a searchable path")
+            }
+        }
     }
 
     /// The sandbox spec of `user` running `arguments`: identity, directories mounted (work at

@@ -23,6 +23,11 @@ public struct WorkerConfiguration: Sendable {
     public var maxLineBytes = 160 << 20
     /// The host's backstop: a request unanswered this long after its wall limit kills the worker.
     public var backstopGraceSeconds: Double = 10
+    /// Warm runtimes: a Python zygote that forks each request from an initialised interpreter, and
+    /// spare Node processes started ahead of time (a fresh process per request either way).
+    public var warmPython = true
+    public var warmJavaScript = true
+    public var nodeSpares = 1
     /// Extra arguments for the worker (tests).
     public var extraArguments: [String] = []
 
@@ -78,6 +83,9 @@ public final class Worker: Sendable {
                     "--default-output-bytes", "\(configuration.defaultOutputBytes)",
                     "--max-concurrent", "\(configuration.maxConcurrentExecutions)"]
         if let outputs = configuration.outputsDirectory { args += ["--outputs", outputs] }
+        if !configuration.warmPython { args.append("--no-warm-python") }
+        if !configuration.warmJavaScript { args.append("--no-warm-javascript") }
+        args += ["--node-spares", "\(configuration.nodeSpares)"]
         spec.arguments = args + configuration.extraArguments
         spec.workingDirectory = configuration.workDirectory
         spec.stdin = .pipe

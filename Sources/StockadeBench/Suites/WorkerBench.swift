@@ -26,6 +26,13 @@ public enum WorkerBench {
             report.notes.append("worker benchmarks skipped: the worker did not start: \(error)")
             return report
         }
+        // Memory of an idle worker (its sandbox's processes), then with the warm runtimes started.
+        try? await Task.sleep(for: .milliseconds(200))
+        report.memory.append(.init(name: "worker-idle", workers: 1, rss_bytes: Memory.pss(ofTreeAt: worker.pid)))
+        _ = try? await worker.execute(ExecuteParams(language: .python, code: "pass"))
+        _ = try? await worker.execute(ExecuteParams(language: .javascript, code: "0"))
+        try? await Task.sleep(for: .milliseconds(1500))
+        report.memory.append(.init(name: "worker-idle-warm-runtimes", workers: 1, rss_bytes: Memory.pss(ofTreeAt: worker.pid)))
         let ping = Contender(tool: "stockade-api") { _ = try await worker.ping() }
         report.merge(await settings.runner(warmup: 200, iterations: 2000).run("ping", [ping]))
 

@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure Stockade side by side with its peers (bwrap, crun, firejail, fork/exec, the host).",
         discussion: "Each part runs Stockade and the peers interleaved, pair by pair, and reports median, p90, p99, min, max and the ratio to each peer (above 1: Stockade is faster).",
-        subcommands: [Spawn.self, WorkerPart.self, All.self]
+        subcommands: [Spawn.self, WorkerPart.self, Pool.self, HTTP.self, Python.self, All.self]
     )
 
     struct Options: ParsableArguments {
@@ -57,6 +57,37 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
+    struct Pool: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pool throughput and p99 at 1, 4, 16, 64 clients; a new user's first request.")
+        @OptionGroup var options: Options
+        func run() async throws {
+            var report = BenchReport(host: HostInfo.collect())
+            report.merge(await PoolBench.run(options.settings()))
+            try options.emit(report)
+        }
+    }
+
+    struct HTTP: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "http",
+            abstract: "The daemon under wrk load (64 connections, 20 users), records checked; daemon memory by worker count.")
+        @OptionGroup var options: Options
+        func run() async throws {
+            var report = BenchReport(host: HostInfo.collect())
+            report.merge(await HTTPBench.run(options.settings()))
+            try options.emit(report)
+        }
+    }
+
+    struct Python: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Warm Python and JavaScript runtimes against cold starts, bwrap and the host.")
+        @OptionGroup var options: Options
+        func run() async throws {
+            var report = BenchReport(host: HostInfo.collect())
+            report.merge(await PythonBench.run(options.settings()))
+            try options.emit(report)
+        }
+    }
+
     struct All: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every part, one after the other.")
         @OptionGroup var options: Options
@@ -67,6 +98,9 @@ struct BenchCommand: AsyncParsableCommand {
             report.merge(spawn)
             report.host.merge(spawn.host) { a, _ in a }
             report.merge(await WorkerBench.run(settings))
+            report.merge(await PoolBench.run(settings))
+            report.merge(await PythonBench.run(settings))
+            report.merge(await HTTPBench.run(settings))
             try options.emit(report)
         }
     }

@@ -4,11 +4,32 @@ import Testing
 @testable import Stockade
 
 enum WorkerHarness {
+    static let warmOff: Bool = getenv("STOCKADE_TEST_WARM").map { String(cString: $0) == "0" } ?? false
+
     static func start(_ configure: (inout WorkerConfiguration) -> Void = { _ in }) async throws -> Worker {
         var config = WorkerConfiguration()
         config.startupTimeoutSeconds = 10
+        // STOCKADE_TEST_WARM=0 runs the suites with the warm runtimes off (scripts/test does both).
+        if warmOff {
+            config.warmPython = false
+            config.warmJavaScript = false
+        }
         configure(&config)
-        return try await Worker.start(config)
+        let worker = try await Worker.start(config)
+        if !warmOff && config.image == nil { try await warmUp(worker) }
+        return worker
+    }
+
+    /// Start the warm runtimes and wait until they are ready, so the tests' requests run warm.
+    static func warmUp(_ worker: Worker) async throws {
+        _ = try await worker.execute(ExecuteParams(language: .python, code: "pass"))
+        _ = try await worker.execute(ExecuteParams(language: .javascript, code: "0"))
+        for _ in 0..<500 {
+            let warm = try await worker.stats()["warm"]
+            if warm?["zygote_ready"]?.boolValue == true, (warm?["node_spares"]?.intValue ?? 0) >= 1 { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the warm runtimes did not become ready: \(try await worker.stats())")
     }
 
     /// Run `body` with a fresh worker, stopped after.
