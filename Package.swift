@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "stockade", targets: ["StockadeCLI"]),
         .executable(name: "stockade-worker", targets: ["StockadeWorker"]),
         .executable(name: "stockade-fake-worker", targets: ["StockadeFakeWorker"]),
+        .executable(name: "stockade-probe", targets: ["StockadeProbe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,6 +62,15 @@ let package = Package(
             swiftSettings: strict,
             // Runs inside a root that holds only the distro's /usr: no Swift runtime there.
             linkerSettings: [.unsafeFlags(["-static-executable"])]
+        ),
+        // The security probe: runs inside a sandbox and tries each class of escape (C, fully static,
+        // so it needs nothing inside the sandbox).
+        .executableTarget(
+            name: "StockadeProbe",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-nostartfiles",
+                                           "-Xclang-linker", "-static",
+                                           "-Xclang-linker", "-Wno-unused-command-line-argument"])]
         ),
         // A deliberately hostile worker for the host's robustness tests.
         .executableTarget(
@@ -116,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StockadeTests",
-            dependencies: ["Stockade", "CStockade", "StockadeProtocol"],
+            dependencies: ["Stockade", "CStockade", "StockadeProtocol", "StockadeBench"],
             swiftSettings: strict
         ),
     ]

@@ -109,6 +109,7 @@ const char *stk_step_name(int step) {
     case STK_STEP_EXEC: return "exec";
     case STK_STEP_SETPGID: return "setpgid";
     case STK_STEP_DUMPABLE: return "dumpable";
+    case STK_STEP_DISABLE_USERNS: return "disable-nested-userns";
     default: return "unknown";
     }
 }

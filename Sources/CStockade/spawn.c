@@ -321,15 +321,18 @@ child_main(const struct stk_spawn_spec *s, int gofd, int errfd) {
         apply_mounts(s, errfd);
     }
 
+    /* No nested user namespaces, whatever the seccomp policy: the limit of this user namespace
+     * (ours alone) goes to 0 while we still hold CAP_SYS_RESOURCE in it. */
+    if (s->disable_nested_userns && (s->namespaces & STK_NS_USER)) {
+        long fd = syscall(SYS_openat, AT_FDCWD, "/proc/sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC);
+        CHECK(fd, STK_STEP_DISABLE_USERNS, -1);
+        CHECK(syscall(SYS_write, fd, "0", 1), STK_STEP_DISABLE_USERNS, -1);
+        syscall(SYS_close, fd);
+    }
+
     if (s->hostname && (s->namespaces & STK_NS_UTS)) {
         size_t len = strlen(s->hostname);
         CHECK(syscall(SYS_sethostname, s->hostname, len), STK_STEP_HOSTNAME, -1);
-    }
-
-    /* 7. Resource limits. */
-    for (int i = 0; i < s->rlimit_count; i++) {
-        struct rlimit lim = {.rlim_cur = s->rlimits[i].soft, .rlim_max = s->rlimits[i].hard};
-        CHECK(syscall(SYS_prlimit64, 0, s->rlimits[i].resource, &lim, NULL), STK_STEP_RLIMIT, i);
     }
 
     /* 8. Identity (raw syscalls: glibc's setres*id broadcast to every thread). Dropping the bounding
@@ -371,8 +374,13 @@ child_main(const struct stk_spawn_spec *s, int gofd, int errfd) {
         CHECK(syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC), STK_STEP_CLOSE_FDS, -1);
     }
 
-    /* 10. Landlock, then seccomp last. */
+    /* 10. Landlock, then the resource limits (after every fd the setup opens: a RLIMIT_NOFILE below
+     *     the parent's fd count would otherwise fail those opens), then seccomp last. */
     if (s->landlock_handled_fs) apply_landlock(s, errfd);
+    for (int i = 0; i < s->rlimit_count; i++) {
+        struct rlimit lim = {.rlim_cur = s->rlimits[i].soft, .rlim_max = s->rlimits[i].hard};
+        CHECK(syscall(SYS_prlimit64, 0, s->rlimits[i].resource, &lim, NULL), STK_STEP_RLIMIT, i);
+    }
     if (s->seccomp_filter && s->seccomp_filter_len > 0) {
         struct sock_fprog prog = {.len = (unsigned short)s->seccomp_filter_len,
                                   .filter = (struct sock_filter *)s->seccomp_filter};

@@ -151,7 +151,7 @@ static void routes_out(struct sbuf *found) {
  * IPv6 route uses another, and TCP connects to 10.255.255.1:80, 1.1.1.1:53 and
  * [2606:4700:4700::1111]:53 and a UDP send to 1.1.1.1:53 fail at once (ENETUNREACH: nothing is
  * sent). FAIL: an interface or route out exists (then nothing is tried, so no packet leaves), or
- * a connect does not fail at once.
+ * a connect does not fail within 300 ms.
  */
 static void check_net_outside(const struct probe_check *self) {
     (void)self;
@@ -202,13 +202,13 @@ static void check_net_outside(const struct probe_check *self) {
         if (dests[i].type == SOCK_DGRAM) {
             r = (int)sendto(fd, "", 0, MSG_DONTWAIT, (struct sockaddr *)&ss, len);
         } else {
-            r = connect_within(fd, (struct sockaddr *)&ss, len, 500);
+            r = connect_within(fd, (struct sockaddr *)&ss, len, 300);
         }
         int e = errno;
         long took = now_ms() - t0;
         close(fd);
         if (r >= 0) sb_add(&bad, "%s to %s:%d succeeded", kind, dests[i].addr, dests[i].port);
-        else if (e == ETIMEDOUT) sb_add(&bad, "%s to %s:%d did not fail at once (no answer in 500 ms)", kind, dests[i].addr, dests[i].port);
+        else if (e == ETIMEDOUT) sb_add(&bad, "%s to %s:%d did not fail at once (no answer in 300 ms)", kind, dests[i].addr, dests[i].port);
         else sb_add(&b, "%s %s:%d: %s in %ld ms", kind, dests[i].addr, dests[i].port, errname(e), took);
     }
     if (bad.len) fail("%s", bad.buf);

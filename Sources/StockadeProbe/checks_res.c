@@ -116,6 +116,7 @@ static void check_res_memory(const struct probe_check *self) {
     bool to;
     int wfd = p[1];
     long deadline = g_opt.timeout_ms > 1000 ? g_opt.timeout_ms - 800 : g_opt.timeout_ms / 2;
+    if (deadline > 2000) deadline = 2000;
     int st = run_in_child(memory_hog, &wfd, deadline, &to);
     close(p[1]);
     long mb = 0;
@@ -127,7 +128,7 @@ static void check_res_memory(const struct probe_check *self) {
     char as[32] = "?";
     if (getrlimit(RLIMIT_AS, &rl) == 0) fmt_rlim(as, sizeof as, rl.rlim_cur);
     if (st < 0) fail("fork: %s", errname(errno));
-    else if (to) skip("allocation of %ld MiB still going after %ld ms (swapping?): no limit seen (RLIMIT_AS %s)", mb, deadline, as);
+    else if (to) skip("allocation still going at %ld MiB when its %ld ms ran out (slow reclaim or swap?): no limit seen (RLIMIT_AS %s)", mb, deadline, as);
     else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
         pass("the allocating child was killed (SIGKILL: the memory cgroup's OOM killer) after %ld MiB of %ld", mb, g_opt.mem_mb);
     else if (WIFSIGNALED(st))

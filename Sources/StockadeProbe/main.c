@@ -5,7 +5,7 @@
  *            [--host-pid PID] [--canary-env NAME]... [--host-file PATH]...
  *            [--other-user-dir PATH]... [--writable DIR]... [--allow-fd N]...
  *            [--skip CHECK]... [--only CHECK]... [--fork-limit N] [--mem-mb N] [--disk-mb N]
- *            [--nofile-limit N] [--timeout-ms N] [--verbose] [--list]
+ *            [--nofile-limit N] [--timeout-ms N] [--total-timeout-ms N] [--verbose] [--list]
  *
  * CHECK in --skip/--only is a check name, a family ("net", "syscall") or a prefix ending in '*'.
  */
@@ -34,7 +34,8 @@ struct probe_options g_opt = {
     .mem_mb = 128,
     .disk_mb = 32,
     .nofile_limit = 4096,
-    .timeout_ms = 4000,
+    .timeout_ms = 3000,
+    .total_timeout_ms = 30000,
 };
 
 pid_t g_probe_pid;
@@ -91,9 +92,24 @@ static void usage(FILE *to) {
             "           [--host-pid PID] [--canary-env NAME]... [--host-file PATH]...\n"
             "           [--other-user-dir PATH]... [--writable DIR]... [--allow-fd N]...\n"
             "           [--skip CHECK]... [--only CHECK]... [--fork-limit N] [--mem-mb N]\n"
-            "           [--disk-mb N] [--nofile-limit N] [--timeout-ms N] [--verbose] [--list]\n"
+            "           [--disk-mb N] [--nofile-limit N] [--timeout-ms N] [--total-timeout-ms N]\n"
+            "           [--verbose] [--list]\n"
             "Runs each escape check in a child process and prints PASS/FAIL/SKIP per check and\n"
-            "'N passed, N failed'. Exit status 0 only if no check failed.\n");
+            "'N passed, N failed'. Exit status 0 only if no check failed (2: usage error).\n"
+            "\n"
+            "  --expect-user-uid N   the host uid this sandbox's user must be mapped to (id.mapping)\n"
+            "  --host-port PORT      a TCP listener on the host's 127.0.0.1 (net.host-loopback)\n"
+            "  --host-abstract NAME  a listening abstract unix socket @NAME of the host (net.abstract-unix)\n"
+            "  --host-pid PID        a process of the host (pid.signal-host, pid.host-pids)\n"
+            "  --canary-env NAME     a variable set in the spawning process (env.secrets, proc.host-environ)\n"
+            "  --host-file PATH      a host file that must stay invisible (fs.*)\n"
+            "  --other-user-dir PATH another user's directory (fs.other-user)\n"
+            "  --writable DIR        a directory the sandbox may write (besides /tmp, /dev/shm)\n"
+            "  --allow-fd N          an fd the sandbox was given on purpose (fd.leaks)\n"
+            "  --skip/--only CHECK   a name, a family (net, syscall, ...) or a prefix ending in '*'\n"
+            "  --fork-limit N --mem-mb N --disk-mb N --nofile-limit N   caps of the res.* tries\n"
+            "  --timeout-ms N --total-timeout-ms N   per-check deadline (3000), whole run (30000)\n"
+            "  --list                the check names, one a line\n");
 }
 
 static long parse_num(const char *flag, const char *v, long min, long max) {
@@ -133,15 +149,31 @@ static void parse_options(int argc, char **argv) {
             continue;
         }
         /* Everything else takes a value: "--flag value" or "--flag=value". */
+        static const char *const valued[] = {
+            "--expect-user-uid", "--host-port", "--host-abstract", "--host-pid", "--canary-env", "--host-file",
+            "--other-user-dir", "--writable", "--skip", "--only", "--allow-fd", "--fork-limit", "--mem-mb",
+            "--disk-mb", "--nofile-limit", "--timeout-ms", "--total-timeout-ms",
+        };
         const char *v = NULL;
         char flag[64];
         const char *eq = strchr(a, '=');
         if (strncmp(a, "--", 2) == 0 && eq && (size_t)(eq - a) < sizeof flag) {
             memcpy(flag, a, (size_t)(eq - a));
             flag[eq - a] = 0;
-            v = eq + 1;
         } else {
             snprintf(flag, sizeof flag, "%s", a);
+        }
+        bool known = false;
+        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+            if (strcmp(flag, valued[k]) == 0) known = true;
+        if (!known) {
+            fprintf(stderr, "stockade-probe: unknown option '%s'\n", a);
+            usage(stderr);
+            exit(2);
+        }
+        if (strncmp(a, "--", 2) == 0 && eq) {
+            v = eq + 1;
+        } else {
             if (i + 1 >= argc) {
                 fprintf(stderr, "stockade-probe: %s needs a value\n", a);
                 usage(stderr);
@@ -170,6 +202,7 @@ static void parse_options(int argc, char **argv) {
         else if (strcmp(flag, "--disk-mb") == 0) g_opt.disk_mb = parse_num(flag, v, 1, 1 << 20);
         else if (strcmp(flag, "--nofile-limit") == 0) g_opt.nofile_limit = parse_num(flag, v, 16, 1 << 20);
         else if (strcmp(flag, "--timeout-ms") == 0) g_opt.timeout_ms = parse_num(flag, v, 100, 600000);
+        else if (strcmp(flag, "--total-timeout-ms") == 0) g_opt.total_timeout_ms = parse_num(flag, v, 100, 3600000);
         else {
             fprintf(stderr, "stockade-probe: unknown option '%s'\n", a);
             usage(stderr);
@@ -318,6 +351,18 @@ static const struct probe_check *const g_tables[] = {
 int main(int argc, char **argv) {
     parse_options(argc, argv);
 
+    /* An --only that selects nothing is a typo that would make the run vacuous. */
+    for (int i = 0; i < g_opt.only_count; i++) {
+        bool any = name_matches("fd.leaks", g_opt.only[i]);
+        for (size_t t = 0; t < sizeof g_tables / sizeof g_tables[0] && !any; t++)
+            for (const struct probe_check *c = g_tables[t]; c->name && !any; c++)
+                if (name_matches(c->name, g_opt.only[i])) any = true;
+        if (!any) {
+            fprintf(stderr, "stockade-probe: --only '%s' matches no check (see --list)\n", g_opt.only[i]);
+            return 2;
+        }
+    }
+
     if (g_list_only) {
         printf("fd.leaks\n");
         for (size_t t = 0; t < sizeof g_tables / sizeof g_tables[0]; t++)
@@ -341,9 +386,19 @@ int main(int argc, char **argv) {
            (int)getuid(), (int)getgid(), g_opt.timeout_ms);
     long started = now_ms();
     if (want_leaks) print_result("fd.leaks", (enum probe_status)leak_status, leak_detail);
+    /* A total budget on top of each check's deadline: checks that would start after it ran out
+     * are reported as failures, so a hanging sandbox cannot pass by timing out the probe. */
     for (size_t t = 0; t < sizeof g_tables / sizeof g_tables[0]; t++)
-        for (const struct probe_check *c = g_tables[t]; c->name; c++)
-            if (selected(c->name)) run_check(c);
+        for (const struct probe_check *c = g_tables[t]; c->name; c++) {
+            if (!selected(c->name)) continue;
+            if (now_ms() - started > g_opt.total_timeout_ms) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "not run: the probe's total budget of %ld ms ran out", g_opt.total_timeout_ms);
+                print_result(c->name, PROBE_FAIL, msg);
+                continue;
+            }
+            run_check(c);
+        }
     reap_orphans();
     printf("# %d skipped, %ld ms\n", g_skipped, now_ms() - started);
     printf("%d passed, %d failed\n", g_passed, g_failed);

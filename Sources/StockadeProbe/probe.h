@@ -13,12 +13,19 @@
  * and a closing line `N passed, N failed`. Exit status: 0 when nothing failed, 1 when a check
  * failed, 2 on a usage error.
  *
+ * Each check documents its PASS criteria in a comment above its function: a check PASSes when the
+ * defence held, FAILs when the escape (or a step towards it) worked, and SKIPs when the parameter
+ * it needs was not given or a resource limit lies above the probe's cap.
+ *
  * Harmless by construction, even when run outside a sandbox as root: no destructive writes (only
  * uniquely named canary files, removed at once if creating them unexpectedly succeeds; opening a
- * file for writing never writes to it), every system call that could change the host is made with
- * arguments the kernel rejects, bounded resource use (--fork-limit, --mem-mb, --disk-mb), no
- * network traffic beyond loopback (net.outside only connects when there is no route out), and a
- * deadline per check.
+ * file for writing never writes to it; the only writes to /proc are ones the kernel refuses once a
+ * user namespace is set up), every system call that could change the host is made with arguments
+ * the kernel rejects, other processes are only probed for permission (never attached to, except
+ * the probe's own), bounded resource use (--fork-limit, --mem-mb, --disk-mb, --nofile-limit), no
+ * network traffic beyond loopback (net.outside only connects when there is no route out), a
+ * deadline per check (--timeout-ms, 3 s) and a budget for the run (--total-timeout-ms, 30 s; a
+ * normal run takes well under a second).
  */
 #ifndef STOCKADE_PROBE_H
 #define STOCKADE_PROBE_H
@@ -61,7 +68,8 @@ struct probe_options {
     long mem_mb;                    /* --mem-mb N (default 128) */
     long disk_mb;                   /* --disk-mb N (default 32) */
     long nofile_limit;              /* --nofile-limit N (default 4096) */
-    long timeout_ms;                /* --timeout-ms N: per-check deadline (default 4000) */
+    long timeout_ms;                /* --timeout-ms N: per-check deadline (default 3000) */
+    long total_timeout_ms;          /* --total-timeout-ms N: budget of the whole run (default 30000) */
     bool verbose;                   /* --verbose: a '#' line per check with its duration */
 };
 

@@ -215,12 +215,14 @@ final class WorkerServer {
             }
             zygote.ensureStarted()
         }
-        if params.language == .javascript && config.warmJavaScript && params.limits.memoryBytes == nil {
-            // A memory limit sets V8's heap size at start, which a spare cannot have: those go cold.
+        if params.language == .javascript && config.warmJavaScript && rlimits.isEmpty && params.limits.memoryBytes == nil {
+            // A spare was started before its request: limits that must be set when a process
+            // starts (V8's heap size, rlimits, which the sandbox may not set on another process)
+            // make the request go cold. Wall-clock and output limits are the worker's either way.
             if let spare = spares.take() {
                 [out.0, err.0, res.0].forEach { close($0) }
                 warmHits += 1
-                startOnSpare(e, spare, env: envPairs, rlimits: rlimits)
+                startOnSpare(e, spare, env: envPairs)
                 spares.refill()
                 return
             }
@@ -294,8 +296,7 @@ final class WorkerServer {
     }
 
     /// Run `e` on a spare Node process: its limits, then its code, metadata and stdin.
-    private func startOnSpare(_ e: Execution, _ spare: NodeSpares.Spare, env: [(String, String)], rlimits: [(resource: Int32, soft: UInt64, hard: UInt64)]) {
-        for l in rlimits { _ = stk_prlimit(spare.pid, l.resource, l.soft, l.hard) }
+    private func startOnSpare(_ e: Execution, _ spare: NodeSpares.Spare, env: [(String, String)]) {
         e.pid = spare.pid
         byPid[spare.pid] = e
         var meta = JSONObject()

@@ -71,6 +71,7 @@ enum stk_step {
     STK_STEP_EXEC = 43,
     STK_STEP_SETPGID = 44,
     STK_STEP_DUMPABLE = 45,
+    STK_STEP_DISABLE_USERNS = 46, /* child: max_user_namespaces = 0 in its own user namespace */
 };
 
 /* Namespace switches (stk_spawn_spec.namespaces). */
@@ -158,6 +159,7 @@ struct stk_spawn_spec {
     const struct stk_mount *mounts;
 
     const char *hostname;            /* with a UTS namespace; NULL leaves it */
+    int32_t disable_nested_userns;   /* set max_user_namespaces to 0 inside (needs a proc mount) */
 
     int32_t rlimit_count;
     int32_t _pad0;

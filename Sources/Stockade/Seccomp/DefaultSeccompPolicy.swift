@@ -72,6 +72,14 @@ enum DefaultSeccompRules {
                         reason: "NUMA memory placement affects other tenants"),
             SeccompRule(["memfd_secret"], .errno(EPERM), reason: "secret memory hidden even from the kernel's own checks"),
         ]
+        // Resource controls on other processes: a request runs as its worker's uid, so without
+        // these it could lower the worker's limits or priority and break the user's later requests.
+        // Calls on the caller itself (pid 0) stay allowed.
+        let otherProcess = "changing another process's limits, priority or CPU affinity (a request could cripple its worker)"
+        rules.append(SeccompRule(["prlimit64"], .errno(EPERM), args: [SeccompArgument(index: 0, op: .ne, value: 0)], reason: otherProcess))
+        rules.append(SeccompRule(["sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr"], .errno(EPERM),
+                                 args: [SeccompArgument(index: 0, op: .ne, value: 0)], reason: otherProcess))
+        rules.append(SeccompRule(["setpriority", "ioprio_set"], .errno(EPERM), args: [SeccompArgument(index: 1, op: .ne, value: 0)], reason: otherProcess))
         for (name, flag) in namespaceFlags {
             rules.append(SeccompRule(["clone", "unshare"], .errno(EPERM),
                                      args: [.masked(0, mask: flag, equals: flag)],

@@ -78,6 +78,7 @@ final class PreparedSpawn: @unchecked Sendable {
         s.mount_count = Int32(mounts.count)
         s.mounts = UnsafePointer(arena.array(mounts))
         s.hostname = UnsafePointer(arena.string(spec.hostname))
+        s.disable_nested_userns = (spec.allowNestedUserNamespaces || !spec.root.proc || !spec.namespaces.contains(.pid)) ? 0 : 1
         s.cwd = UnsafePointer(arena.string(cwd))
 
         // Program, arguments, environment.

@@ -21,8 +21,11 @@ public struct SandboxSpec: Sendable {
     public var hostname: String = "sandbox"
     /// The seccomp policy loaded last before exec; `nil` for none.
     public var seccomp: SeccompPolicy? = .default
-    /// Landlock filesystem rules as a second layer; `nil` for none.
-    public var landlock: LandlockPolicy? = nil
+    /// Landlock filesystem rules as a second layer (on where the kernel has Landlock); `nil` for none.
+    public var landlock: LandlockPolicy? = .automatic
+    /// Let code inside create user namespaces of its own. Off: the sandbox's user namespace gets a
+    /// limit of 0 nested namespaces, a second layer under the seccomp rules that refuse them.
+    public var allowNestedUserNamespaces = false
     public var stdin: Stdio = .null
     public var stdout: Stdio = .inherit
     public var stderr: Stdio = .inherit

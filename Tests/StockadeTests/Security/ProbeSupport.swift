@@ -156,7 +156,10 @@ struct ProbeFixtures {
         spec.root.tmpSizeBytes = 4 << 20
         spec.limits.pids = 48
         spec.limits.memoryBytes = 96 << 20
-        spec.limits.openFiles = 256
+        // Not lower: the spawn path sets RLIMIT_NOFILE before it builds the Landlock ruleset, and
+        // the child still holds every fd of this (busy, parallel) test process at that point, so
+        // a limit below that count fails the spawn with EMFILE at step 'landlock'.
+        spec.limits.openFiles = 4096
         spec.limits.cpuSeconds = 20
         spec.limits.fileSizeBytes = 16 << 20
         spec.limits.wallSeconds = 60
@@ -164,7 +167,7 @@ struct ProbeFixtures {
     }
 
     /// Caps above the limits `spec` sets, so that each limit is what stops the probe.
-    let resourceArguments = ["--fork-limit", "200", "--mem-mb", "192", "--disk-mb", "24", "--nofile-limit", "1024"]
+    let resourceArguments = ["--fork-limit", "200", "--mem-mb", "192", "--disk-mb", "24", "--nofile-limit", "8192"]
 
     func cleanup() {
         close(tcpListener)

@@ -21,13 +21,13 @@ struct WarmRuntimeTests {
                 threading.Thread(target=lambda: time.sleep(30), daemon=False).start()
                 print("dirtied")
                 """) { $0.limits.wallMs = 2000 }
-            #expect(dirty.stdout == "dirtied\\n" || dirty.status == .timeout)
+            #expect(dirty.stdout == "dirtied\n" || dirty.status == .timeout)
             let clean = try await WorkerHarness.run(w, .python, """
                 import json, threading
                 print('LEAK' in globals(), json.dumps([1]), len([1, 2, 3]), threading.active_count())
                 """)
-            #expect(clean.status == .ok, "\\(clean.stderr)")
-            #expect(clean.stdout == "False [1] 3 1\\n")
+            #expect(clean.status == .ok, "\(clean.stderr)")
+            #expect(clean.stdout == "False [1] 3 1\n")
             #expect(try await Self.hits(w) >= before + 2, "both requests ran warm")
         }
     }
@@ -46,8 +46,8 @@ struct WarmRuntimeTests {
             }
             let clean = try await WorkerHarness.run(w, .javascript,
                 "console.log(typeof globalThis.LEAK, typeof [].sum, JSON.stringify({a: 1}))")
-            #expect(clean.status == .ok, "\\(clean.stderr)")
-            #expect(clean.stdout == "undefined undefined {\\"a\\":1}\\n")
+            #expect(clean.status == .ok, "\(clean.stderr)")
+            #expect(clean.stdout == "undefined undefined {\"a\":1}\n")
             #expect(try await Self.hits(w) >= before + 2, "both requests ran warm")
         }
     }
@@ -61,11 +61,11 @@ struct WarmRuntimeTests {
                   if tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'STOCKADE_RUNNER\\|PyDLL'; then echo found; fi
                 done; pkill -KILL -f PyDLL && echo killed
                 """)
-            #expect(kill.stdout.contains("killed"), "\\(kill.stdout) \\(kill.stderr)")
+            #expect(kill.stdout.contains("killed"), "\(kill.stdout) \(kill.stderr)")
             try await Task.sleep(for: .milliseconds(100))
             let r = try await WorkerHarness.run(w, .python, "print('still works')")
             #expect(r.status == .ok)
-            #expect(r.stdout == "still works\\n")
+            #expect(r.stdout == "still works\n")
             var restarts: Int64 = 0
             for _ in 0..<300 {
                 let warm = try await w.stats()["warm"]
@@ -76,7 +76,7 @@ struct WarmRuntimeTests {
             }
             #expect(restarts >= 1)
             let after = try await WorkerHarness.run(w, .python, "print(1 + 1)")
-            #expect(after.stdout == "2\\n")
+            #expect(after.stdout == "2\n")
         }
     }
 
@@ -89,7 +89,7 @@ struct WarmRuntimeTests {
                 for try await p in group { out.append(p) }
                 return out
             }
-            #expect(Set(pids).count == 8, "\\(pids)")
+            #expect(Set(pids).count == 8, "\(pids)")
         }
     }
 }
