@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "stockade-worker", targets: ["StockadeWorker"]),
         .executable(name: "stockade-fake-worker", targets: ["StockadeFakeWorker"]),
         .executable(name: "stockade-probe", targets: ["StockadeProbe"]),
+        .executable(name: "stockade-fuzz", targets: ["StockadeFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -71,6 +72,13 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-nostartfiles",
                                            "-Xclang-linker", "-static",
                                            "-Xclang-linker", "-Wno-unused-command-line-argument"])]
+        ),
+        // libFuzzer target for everything that decodes outside bytes (scripts/fuzz); without
+        // -DFUZZING it replays a corpus.
+        .executableTarget(
+            name: "StockadeFuzz",
+            dependencies: ["StockadeProtocol"],
+            swiftSettings: strict
         ),
         // A deliberately hostile worker for the host's robustness tests.
         .executableTarget(

@@ -16,6 +16,7 @@ def _stockade_read(fd):
     return b"".join(parts)
 def _stockade_run():
     import json, traceback
+    _os.set_inheritable(5, False)   # the report fd: not for the user's own child processes
     code = _stockade_read(3).decode("utf-8", "replace")
     raw = _stockade_read(4)
     meta = json.loads(raw) if raw else {}

@@ -231,7 +231,13 @@ final class WorkerServer {
 
         var argv: [String]
         switch params.language {
-        case .shell: argv = ["/bin/sh", "-c", ". /proc/self/fd/3"]
+        case .shell:
+            // Code as the -c argument (the kernel takes up to 128 KiB per argument); a bigger script
+            // is read whole and its fds closed before it runs. Either way the script's own
+            // processes inherit no fd but 0-2.
+            argv = params.code.utf8.count <= 120 * 1024 && !params.code.utf8.contains(0)
+                ? ["/bin/sh", "-c", params.code]
+                : ["/bin/sh", "-c", "c=$(cat <&3; echo .); exec 3<&- 4<&- 5>&-; eval \"${c%.}\""]
         case .python: argv = ["/usr/bin/python3", "-I"] + (params.stream ? ["-u"] : []) + ["-c", Runners.python]
         case .javascript:
             argv = ["/usr/bin/node"]
@@ -239,7 +245,9 @@ final class WorkerServer {
             argv += ["-e", Runners.javascript]
         }
         let env = envPairs.map { "\($0.0)=\($0.1)" }
-        let launcher = ChildLauncher(argv: argv, env: env, cwd: config.workDirectory, fds: childFDs, rlimits: rlimits)
+        // A shell script given as -c needs no fd beyond stdio: its report comes from the exit status.
+        let fds = (params.language == .shell && argv[2] == params.code) ? Array(childFDs.prefix(3)) : childFDs
+        let launcher = ChildLauncher(argv: argv, env: env, cwd: config.workDirectory, fds: fds, rlimits: rlimits)
         do {
             e.pid = try launcher.launch()
         } catch {

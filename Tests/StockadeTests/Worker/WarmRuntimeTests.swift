@@ -58,8 +58,10 @@ struct WarmRuntimeTests {
             // The zygote is the sandbox's python process that is not a request: kill it from inside.
             let kill = try await WorkerHarness.run(w, .shell, """
                 for p in /proc/[0-9]*; do
-                  if tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'STOCKADE_RUNNER\\|PyDLL'; then echo found; fi
-                done; pkill -KILL -f PyDLL && echo killed
+                  pid=${p#/proc/}
+                  [ "$pid" = "$$" ] && continue
+                  if grep -q recv_fds "$p/cmdline" 2>/dev/null; then kill -9 "$pid" && echo killed; fi
+                done
                 """)
             #expect(kill.stdout.contains("killed"), "\(kill.stdout) \(kill.stderr)")
             try await Task.sleep(for: .milliseconds(100))

@@ -77,6 +77,20 @@ struct WorkerHandlerTests {
         }
     }
 
+    @Test("shell scripts big and small run with only stdio open, exit codes kept")
+    func shellScripts() async throws {
+        try await WorkerHarness.with { w in
+            let small = try await WorkerHarness.run(w, .shell, "ls /proc/self/fd | tr '\\n' ' '; exit 4")
+            #expect(small.stdout == "0 1 2 3 ", "ls's own directory fd is 3: \(small.stdout)")
+            #expect(small.exitCode == 4)
+            // Over the 128 KiB argument limit: read whole, then run with fds 3-5 closed.
+            let padding = String(repeating: "# padding line to make the script large\n", count: 4000)
+            let big = try await WorkerHarness.run(w, .shell, padding + "ls /proc/self/fd | tr '\\n' ' '\necho \"$1-done\"; exit 5")
+            #expect(big.stdout == "0 1 2 3 -done\n", "\(big.stdout) \(big.stderr)")
+            #expect(big.exitCode == 5)
+        }
+    }
+
     @Test("stdin reaches the program")
     func stdin() async throws {
         try await WorkerHarness.with { w in
