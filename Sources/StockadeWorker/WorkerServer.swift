@@ -162,29 +162,6 @@ final class WorkerServer {
         let e = Execution(id: eid, requestID: requestID, params: params, wallLimitMs: wall, outputCap: cap)
         if let dir = config.outputsDirectory { e.outputsBefore = OutputScanner.snapshot(dir) }
 
-        // Pipes for stdout, stderr and the runner's report; memfds for stdin, code and metadata.
-        func pipePair() -> (Int32, Int32)? {
-            var fds: [Int32] = [-1, -1]
-            return stk_pipe2(&fds, O_CLOEXEC) == 0 ? (fds[0], fds[1]) : nil
-        }
-        guard let out = pipePair(), let err = pipePair(), let res = pipePair() else {
-            throw .internalError("cannot create pipes: errno \(errno)")
-        }
-        let stdinFD = params.stdin.map { memoryFile("stdin", Array($0.utf8)) } ?? open("/dev/null", O_RDONLY | O_CLOEXEC)
-        let codeFD = memoryFile("code", Array(params.code.utf8))
-        var meta = JSONObject()
-        meta["handler"] = .bool(params.handler)
-        if let event = params.event { meta["event"] = event }
-        meta["execution_id"] = .string(eid)
-        meta["limits"] = params.limits.jsonValue
-        let metaFD = memoryFile("meta", JSONWriter.encode(.object(meta)))
-        let childFDs = [stdinFD, out.1, err.1, codeFD, metaFD, res.1]
-        defer { for fd in childFDs where fd >= 0 { close(fd) } }
-        guard childFDs.allSatisfy({ $0 >= 0 }) else {
-            [out.0, err.0, res.0].forEach { close($0) }
-            throw .internalError("cannot prepare the request's files: errno \(errno)")
-        }
-
         var rlimits: [(resource: Int32, soft: UInt64, hard: UInt64)] = []
         if let cpu = params.limits.cpuMs {
             let seconds = UInt64((cpu + 999) / 1000)
@@ -199,7 +176,47 @@ final class WorkerServer {
         var envPairs = config.baseEnvironment.filter { params.env[$0.0] == nil }
         envPairs += params.env.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
 
-        // Warm paths first; either falls back to a cold start when it cannot take the request.
+        // Warm JavaScript: a spare Node process brings its own pipes. A spare was started before
+        // its request, so limits that must be set when a process starts (V8's heap size, rlimits,
+        // which the sandbox may not set on another process) make the request go cold. Wall-clock
+        // and output limits are the worker's either way.
+        if params.language == .javascript && config.warmJavaScript && rlimits.isEmpty {
+            if let spare = spares.take() {
+                warmHits += 1
+                startOnSpare(e, spare, env: envPairs)
+                spares.refill()
+                return
+            }
+            spares.refill()
+        }
+
+        // A shell script up to 120 KiB is the -c argument: it needs stdio and nothing else (its
+        // report is its exit status). Other requests also get the code (fd 3), the metadata (fd 4)
+        // and a pipe for the runner's report (fd 5).
+        let shellDirect = params.language == .shell && params.code.utf8.count <= 120 * 1024 && !params.code.utf8.contains(0)
+        func pipePair() -> (Int32, Int32)? {
+            var fds: [Int32] = [-1, -1]
+            return stk_pipe2(&fds, O_CLOEXEC) == 0 ? (fds[0], fds[1]) : nil
+        }
+        guard let out = pipePair(), let err = pipePair() else { throw .internalError("cannot create pipes: errno \(errno)") }
+        let res: (Int32, Int32) = shellDirect ? (-1, -1) : (pipePair() ?? (-1, -1))
+        let stdinFD = params.stdin.map { memoryFile("stdin", Array($0.utf8)) } ?? open("/dev/null", O_RDONLY | O_CLOEXEC)
+        var childFDs = [stdinFD, out.1, err.1]
+        if !shellDirect {
+            var meta = JSONObject()
+            meta["handler"] = .bool(params.handler)
+            if let event = params.event { meta["event"] = event }
+            meta["execution_id"] = .string(eid)
+            meta["limits"] = params.limits.jsonValue
+            childFDs += [memoryFile("code", Array(params.code.utf8)), memoryFile("meta", JSONWriter.encode(.object(meta))), res.1]
+        }
+        defer { for fd in childFDs where fd >= 0 { close(fd) } }
+        guard childFDs.allSatisfy({ $0 >= 0 }) else {
+            [out.0, err.0, res.0].filter { $0 >= 0 }.forEach { close($0) }
+            throw .internalError("cannot prepare the request's files: errno \(errno)")
+        }
+
+        // Warm Python: the zygote forks it; a cold start when the zygote is not ready.
         if params.language == .python && config.warmPython {
             if zygote.isReady {
                 var header = JSONObject()
@@ -215,28 +232,12 @@ final class WorkerServer {
             }
             zygote.ensureStarted()
         }
-        if params.language == .javascript && config.warmJavaScript && rlimits.isEmpty && params.limits.memoryBytes == nil {
-            // A spare was started before its request: limits that must be set when a process
-            // starts (V8's heap size, rlimits, which the sandbox may not set on another process)
-            // make the request go cold. Wall-clock and output limits are the worker's either way.
-            if let spare = spares.take() {
-                [out.0, err.0, res.0].forEach { close($0) }
-                warmHits += 1
-                startOnSpare(e, spare, env: envPairs)
-                spares.refill()
-                return
-            }
-            spares.refill()
-        }
 
         var argv: [String]
         switch params.language {
         case .shell:
-            // Code as the -c argument (the kernel takes up to 128 KiB per argument); a bigger script
-            // is read whole and its fds closed before it runs. Either way the script's own
-            // processes inherit no fd but 0-2.
-            argv = params.code.utf8.count <= 120 * 1024 && !params.code.utf8.contains(0)
-                ? ["/bin/sh", "-c", params.code]
+            // A bigger script is read whole and its fds closed before it runs.
+            argv = shellDirect ? ["/bin/sh", "-c", params.code]
                 : ["/bin/sh", "-c", "c=$(cat <&3; echo .); exec 3<&- 4<&- 5>&-; eval \"${c%.}\""]
         case .python: argv = ["/usr/bin/python3", "-I"] + (params.stream ? ["-u"] : []) + ["-c", Runners.python]
         case .javascript:
@@ -245,13 +246,11 @@ final class WorkerServer {
             argv += ["-e", Runners.javascript]
         }
         let env = envPairs.map { "\($0.0)=\($0.1)" }
-        // A shell script given as -c needs no fd beyond stdio: its report comes from the exit status.
-        let fds = (params.language == .shell && argv[2] == params.code) ? Array(childFDs.prefix(3)) : childFDs
-        let launcher = ChildLauncher(argv: argv, env: env, cwd: config.workDirectory, fds: fds, rlimits: rlimits)
+        let launcher = ChildLauncher(argv: argv, env: env, cwd: config.workDirectory, fds: childFDs, rlimits: rlimits)
         do {
             e.pid = try launcher.launch()
         } catch {
-            [out.0, err.0, res.0].forEach { close($0) }
+            [out.0, err.0, res.0].filter { $0 >= 0 }.forEach { close($0) }
             var r = ExecutionResult(executionID: eid, status: .internalError)
             r.message = "could not start \(argv[0]): step \(error.step), errno \(error.errno)\(error.detail.isEmpty ? "" : " (\(error.detail))")"
             send(RPCResponse(id: requestID, result: r.jsonValue))
@@ -268,11 +267,11 @@ final class WorkerServer {
         e.stdoutFD = out
         e.stderrFD = err
         e.resultFD = res
-        for fd in [out, err, res] { _ = stk_set_nonblock(fd, 1) }
+        for fd in [out, err, res] where fd >= 0 { _ = stk_set_nonblock(fd, 1) }
         running[e.id] = e
         loop.watch(out) { [unowned self] _ in self.drain(e, fd: e.stdoutFD, stream: .stdout) }
         loop.watch(err) { [unowned self] _ in self.drain(e, fd: e.stderrFD, stream: .stderr) }
-        loop.watch(res) { [unowned self] _ in self.drainResult(e) }
+        if res >= 0 { loop.watch(res) { [unowned self] _ in self.drainResult(e) } }
     }
 
     /// The zygote answered a fork: the request's pid, or nil when the fork failed.
