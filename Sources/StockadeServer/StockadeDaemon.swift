@@ -39,7 +39,9 @@ public enum StockadeDaemon {
             logger.warning("STOCKADE_ALLOWED_ENV entry '\(ignored)' looks like a secret and is ignored; name it in STOCKADE_ALLOWED_SECRET_ENV to pass it anyway")
         }
         let store = try ExecutionStore(path: dataDir + "/stockade.sqlite")
-        let interrupted = try store.markInterrupted(now: Timestamp.now())
+        let interrupted = try store.markInterrupted(now: Timestamp.now(), outbox: config.controlPlaneURL == nil ? nil : { record in
+            .object(["type": "execution.finished", "execution": StockadeAPI.recordJSON(record)])
+        })
         if interrupted > 0 { logger.warning("\(interrupted) execution(s) were running when the daemon last stopped: marked interrupted") }
 
         let defaultWallMs = Int64(config.defaultTimeoutSeconds * 1000)

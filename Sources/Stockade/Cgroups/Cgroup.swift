@@ -54,8 +54,11 @@ public final class Cgroup: Sendable {
                 guard let base = system.bases[c] else { continue }
                 try KernelFile.makeDirectories(base)
                 let dir = base + "/" + name
-                if mkdir(dir, 0o755) != 0 && errno != EEXIST {
-                    throw SandboxError.system(operation: "create cgroup", path: dir, errno: .current)
+                // A new group: an existing one belongs to someone else and is never shared.
+                if mkdir(dir, 0o755) != 0 {
+                    let err = Errno.current
+                    for made in dirs.values { rmdir(made) }
+                    throw SandboxError.system(operation: err == .fileExists ? "create cgroup (the name is already in use)" : "create cgroup", path: dir, errno: err)
                 }
                 dirs[c] = dir
             }
@@ -84,8 +87,9 @@ public final class Cgroup: Sendable {
             guard let base = system.bases[""] else { throw SandboxError.unsupported(feature: "cgroup v2", reason: "no base directory") }
             let parent = try prepareV2Parent(base: base, controllers: system.controllers)
             let dir = parent + "/" + name
-            if mkdir(dir, 0o755) != 0 && errno != EEXIST {
-                throw SandboxError.system(operation: "create cgroup", path: dir, errno: .current)
+            if mkdir(dir, 0o755) != 0 {
+                let err = Errno.current
+                throw SandboxError.system(operation: err == .fileExists ? "create cgroup (the name is already in use)" : "create cgroup", path: dir, errno: err)
             }
             let group = Cgroup(name: name, system: system, directories: [dir], memory: dir, pids: dir)
             do {

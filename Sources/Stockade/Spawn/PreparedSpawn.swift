@@ -173,7 +173,8 @@ final class PreparedSpawn: @unchecked Sendable {
             if let group = spec.cgroup {
                 cgroup = group
             } else if spec.limits.needsCgroup {
-                cgroup = try Cgroup.create(name: spec.cgroupName.map { "\($0)-\(Self.counter.next())" } ?? Self.nextEphemeralName(),
+                // Unique to this process: two Stockade processes never share a group.
+                cgroup = try Cgroup.create(name: spec.cgroupName.map { "\($0)-\(getpid())-\(Self.counter.next())" } ?? Self.nextEphemeralName(),
                                            limits: CgroupLimits(memoryBytes: l.memoryBytes, pids: l.pids, cpus: l.cpus))
                 ownsCgroup = true
             }

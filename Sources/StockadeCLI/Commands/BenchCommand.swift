@@ -16,6 +16,10 @@ struct BenchCommand: AsyncParsableCommand {
         var quick = false
         @Option(help: ArgumentHelp("Write the results as JSON.", valueName: "FILE"))
         var json: String?
+        @Option(help: ArgumentHelp("Write a Markdown report with SVG charts into DIR.", valueName: "DIR"))
+        var report: String?
+        @Option(name: .customLong("report-name"), help: ArgumentHelp("File name of the Markdown report in DIR (default README.md).", valueName: "NAME"))
+        var reportName: String?
 
         func settings() -> BenchSettings {
             BenchSettings(quick: quick, stockadeExecutable: Self.selfExecutable())
@@ -32,6 +36,13 @@ struct BenchCommand: AsyncParsableCommand {
             if let json {
                 try report.json().write(to: URL(fileURLWithPath: json), options: .atomic)
                 print("wrote \(json)")
+            }
+            if let dir = self.report {
+                let command = "stockade " + CommandLine.arguments.dropFirst().joined(separator: " ")
+                let paths = try BenchReportWriter.write(report, to: dir, title: "Stockade benchmarks",
+                                                        reproduce: "scripts/bench   # or: " + command,
+                                                        markdownFile: reportName ?? "README.md")
+                print("wrote \(paths.count) files to \(dir) (\(paths.first ?? ""))")
             }
         }
     }

@@ -17,7 +17,9 @@ extension StockadeAPI {
                                      state: .running, createdAt: created, startedAt: created)
         try await insert(record)
         metrics.requestStarted()
+        await runs.add(call.executionID, user: call.user, mode: streaming ? "stream" : "sync")
         if streaming { return stream(call, created: created) }
+        defer { Task { await runs.remove(call.executionID) } }
         do {
             let result = try await pool.execute(user: call.user, request: call.params)
             let finished = Timestamp.now()
@@ -54,31 +56,89 @@ extension StockadeAPI {
             var finalState: ExecutionRecord.State = .failed
             var finalResult: JSONValue?
             var finalError: JSONValue?
+            var clientGone = false
+            var counted = false
             do {
-                for try await event in pool.executeStreaming(user: call.user, request: call.params) {
+                for try await item in Self.withKeepAlive(pool.executeStreaming(user: call.user, request: call.params)) {
+                    let chunk: ByteBuffer
+                    guard case let .event(event) = item else {
+                        // A comment line every half second: keeps proxies from timing out, and a
+                        // write to a closed connection tells us the client left.
+                        if clientGone { continue }
+                        do { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) } catch {
+                            clientGone = true
+                            finalError = Self.errorJSON(code: "client_disconnected", message: "the client closed the stream; the execution was cancelled")
+                            try? await pool.cancel(user: call.user, executionID: call.executionID)
+                        }
+                        continue
+                    }
                     switch event {
                     case let .output(o):
-                        try await writer.write(Self.sse(o.stream.rawValue, .object(["data": .string(o.data)])))
+                        chunk = Self.sse(o.stream.rawValue, .object(["data": .string(o.data)]))
                     case let .result(r):
                         let finished = Timestamp.now()
                         let json = self.decorate(r, id: call.executionID, user: call.user, session: call.sessionID,
                                                  created: created, started: created, finished: finished)
                         finalState = r.status == .cancelled ? .cancelled : .completed
                         finalResult = json
-                        metrics.requestFinished(status: r.status.rawValue, seconds: finished - created)
-                        try await writer.write(Self.sse("result", json))
+                        finalError = nil
+                        if !counted { metrics.requestFinished(status: r.status.rawValue, seconds: finished - created) }
+                        counted = true
+                        chunk = Self.sse("result", json)
+                    }
+                    guard !clientGone else { continue }
+                    do {
+                        try await writer.write(chunk)
+                    } catch {
+                        // The client closed the stream: nobody will read the rest, so stop the run.
+                        clientGone = true
+                        finalError = Self.errorJSON(code: "client_disconnected", message: "the client closed the stream; the execution was cancelled")
+                        try? await pool.cancel(user: call.user, executionID: call.executionID)
                     }
                 }
             } catch {
                 let api = (error as? PoolError).map(self.apiError) ?? APIError(.internalServerError, "internal_error", "\(error)")
                 finalError = Self.errorJSON(code: api.code, message: api.message)
-                metrics.requestFinished(status: api.code, seconds: Timestamp.now() - created)
-                try? await writer.write(Self.sse("error", api.jsonValue))
+                if !counted { metrics.requestFinished(status: api.code, seconds: Timestamp.now() - created) }
+                counted = true
+                if !clientGone { try? await writer.write(Self.sse("error", api.jsonValue)) }
             }
+            await self.runs.remove(call.executionID)
             try? await store.finish(call.executionID, state: finalState, at: Timestamp.now(), result: finalResult, error: finalError)
-            try await writer.finish(nil)
+            if !clientGone { try await writer.finish(nil) }
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+
+    enum StreamItem: Sendable {
+        case event(WorkerEvent)
+        case tick
+    }
+
+    /// The events of `stream`, with a `.tick` every half second while it runs.
+    static func withKeepAlive(_ stream: AsyncThrowingStream<WorkerEvent, any Error>) -> AsyncThrowingStream<StreamItem, any Error> {
+        let (out, continuation) = AsyncThrowingStream<StreamItem, any Error>.makeStream()
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                if Task.isCancelled { break }
+                continuation.yield(.tick)
+            }
+        }
+        let forward = Task {
+            do {
+                for try await event in stream { continuation.yield(.event(event)) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+            ticker.cancel()
+        }
+        continuation.onTermination = { _ in
+            ticker.cancel()
+            forward.cancel()
+        }
+        return out
     }
 
     static func sse(_ event: String, _ data: JSONValue) -> ByteBuffer {

@@ -70,13 +70,12 @@ struct ExecutionCall: Sendable {
     }
 }
 
-/// Executions started with POST /v1/executions that are still running, for cancel.
-actor AsyncExecutions {
-    private var running: [String: (user: String, task: Task<Void, Never>)] = [:]
+/// Every execution of this daemon that is still running (sync, stream or async), for cancel.
+actor RunningExecutions {
+    private var running: [String: (user: String, mode: String)] = [:]
 
-    func add(_ id: String, user: String, task: Task<Void, Never>) { running[id] = (user, task) }
+    func add(_ id: String, user: String, mode: String) { running[id] = (user, mode) }
     func remove(_ id: String) { running[id] = nil }
     func user(of id: String) -> String? { running[id]?.user }
-    var count: Int { running.count }
-    func all() -> [Task<Void, Never>] { running.values.map(\.task) }
+    func count(mode: String) -> Int { running.values.filter { $0.mode == mode }.count }
 }

@@ -14,8 +14,8 @@ extension StockadeAPI {
                                          language: call.params.language.rawValue, mode: "async", state: .queued,
                                          createdAt: created))
         metrics.requestStarted()
-        let task = Task { await self.runAsync(call, created: created) }
-        await asyncRuns.add(call.executionID, user: call.user, task: task)
+        await runs.add(call.executionID, user: call.user, mode: "async")
+        Task { await self.runAsync(call, created: created) }
         return JSONResponse.make(.object([
             "execution_id": .string(call.executionID), "user_id": .string(call.user), "state": "queued",
             "created_at": Timestamp.json(created), "url": .string("/v1/executions/\(call.executionID)"),
@@ -23,7 +23,7 @@ extension StockadeAPI {
     }
 
     private func runAsync(_ call: ExecutionCall, created: Double) async {
-        defer { Task { await asyncRuns.remove(call.executionID) } }
+        defer { Task { await runs.remove(call.executionID) } }
         let started = Timestamp.now()
         try? await store.markRunning(call.executionID, at: started)
         var state: ExecutionRecord.State
@@ -67,13 +67,13 @@ extension StockadeAPI {
         return JSONResponse.make(recordJSON(record))
     }
 
-    /// DELETE /v1/executions/{id}: cancel a running one.
+    /// DELETE /v1/executions/{id}: cancel a running one (sync, streaming or async).
     func cancel(_ id: String) async throws -> Response {
         guard let record = try await store.get(id) else { throw APIError.notFound("no execution '\(id)'") }
         switch record.state {
         case .queued, .running:
-            guard let user = await asyncRuns.user(of: id) else {
-                throw APIError(.conflict, "not_cancellable", "execution '\(id)' is not an asynchronous run of this daemon; cancel synchronous runs by closing the connection")
+            guard let user = await runs.user(of: id) else {
+                throw APIError(.conflict, "not_cancellable", "execution '\(id)' is not running in this daemon (it was started by an earlier process)")
             }
             do {
                 try await pool.cancel(user: user, executionID: id)
@@ -116,7 +116,9 @@ extension StockadeAPI {
         return n
     }
 
-    func recordJSON(_ r: ExecutionRecord) -> JSONValue {
+    func recordJSON(_ r: ExecutionRecord) -> JSONValue { Self.recordJSON(r) }
+
+    static func recordJSON(_ r: ExecutionRecord) -> JSONValue {
         var o: JSONObject = [
             "execution_id": .string(r.id), "user_id": .string(r.userID),
             "session_id": r.sessionID.map { .string($0) } ?? .null, "language": .string(r.language),

@@ -50,6 +50,11 @@ extension StockadeAPI {
         guard let name, !name.isEmpty else {
             throw APIError.badRequest("bad_file_name", "name the file: POST /v1/users/{user}/files?name=report.csv (or a multipart filename)")
         }
+        do {
+            _ = try FileName(name)
+        } catch {
+            throw Self.fileError(error, name: name)
+        }
         try checkExtension(name)
         do {
             try target.write(name: name, data: data)

@@ -10,7 +10,7 @@ final class StockadeAPI: Sendable {
     let pool: WorkerPool
     let store: ExecutionStore
     let users: UserSandboxes
-    let asyncRuns = AsyncExecutions()
+    let runs = RunningExecutions()
     let metrics: DaemonMetrics
     let health: HealthProbe
     let logger: Logger
@@ -39,20 +39,29 @@ final class StockadeAPI: Sendable {
         router.get("/v1/executions/{id}") { _, context in try await self.lookup(context.parameters.require("id")) }
         router.delete("/v1/executions/{id}") { _, context in try await self.cancel(context.parameters.require("id")) }
         router.post("/v1/users/{user}/files") { request, context in
-            try await self.upload(request, user: context.parameters.require("user"))
+            try await self.upload(request, user: Self.parameter(context, "user"))
         }
-        router.get("/v1/users/{user}/files") { _, context in try self.list(.uploads, user: context.parameters.require("user")) }
+        router.get("/v1/users/{user}/files") { _, context in try self.list(.uploads, user: Self.parameter(context, "user")) }
         router.get("/v1/users/{user}/files/{name}") { _, context in
-            try self.download(.uploads, user: context.parameters.require("user"), name: context.parameters.require("name"))
+            try self.download(.uploads, user: Self.parameter(context, "user"), name: Self.parameter(context, "name"))
         }
         router.delete("/v1/users/{user}/files/{name}") { _, context in
-            try self.remove(user: context.parameters.require("user"), name: context.parameters.require("name"))
+            try self.remove(user: Self.parameter(context, "user"), name: Self.parameter(context, "name"))
         }
-        router.get("/v1/users/{user}/outputs") { _, context in try self.list(.outputs, user: context.parameters.require("user")) }
+        router.get("/v1/users/{user}/outputs") { _, context in try self.list(.outputs, user: Self.parameter(context, "user")) }
         router.get("/v1/users/{user}/outputs/{name}") { _, context in
-            try self.download(.outputs, user: context.parameters.require("user"), name: context.parameters.require("name"))
+            try self.download(.outputs, user: Self.parameter(context, "user"), name: Self.parameter(context, "name"))
         }
         return router
+    }
+
+    /// A path parameter, percent-decoded ("my%20report.txt" names "my report.txt").
+    static func parameter(_ context: BasicRequestContext, _ name: String) throws -> String {
+        let raw = try context.parameters.require(name)
+        guard let decoded = PercentDecoding.decode(raw) else {
+            throw APIError.badRequest("bad_path", "the \(name) in the path is not valid percent-encoded UTF-8")
+        }
+        return decoded
     }
 
     // MARK: Errors

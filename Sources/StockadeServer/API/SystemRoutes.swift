@@ -97,7 +97,8 @@ extension StockadeAPI {
             "requests_failed": counts(s.failed),
             "queue_depth": .int(Int64(s.queueDepth)),
             "latency": .object(["queue_wait": hist(s.queueWait), "worker_start": hist(s.workerStart), "execution": hist(s.execution)]),
-            "async_running": .int(Int64(await asyncRuns.count)),
+            "async_running": .int(Int64(await runs.count(mode: "async"))),
+            "sync_running": .int(Int64(await runs.count(mode: "sync") + runs.count(mode: "stream"))),
             "accepting": .bool(s.accepting),
         ]))
     }

@@ -78,15 +78,24 @@ public final class ExecutionStore: Sendable {
     }
 
     /// Mark what a previous process left queued or running as interrupted. Returns how many.
+    /// With `outbox`, asynchronous ones are also queued for the control plane (it waits for them).
     @discardableResult
-    public func markInterrupted(now: Double) throws -> Int {
-        try pool.write { db in
-            try db.execute(sql: """
-                UPDATE executions SET state = 'interrupted', finished_at = ?,
-                  error = '{"code":"interrupted","message":"the daemon stopped while this execution ran; its outcome is unknown"}'
-                WHERE state IN ('queued', 'running')
-                """, arguments: [now])
-            return db.changesCount
+    public func markInterrupted(now: Double, outbox: ((ExecutionRecord) -> JSONValue)? = nil) throws -> Int {
+        let error = JSONValue.object(["code": "interrupted", "message": "the daemon stopped while this execution ran; its outcome is unknown"])
+        return try pool.write { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM executions WHERE state IN ('queued', 'running')").map(Self.record)
+            try db.execute(sql: "UPDATE executions SET state = 'interrupted', finished_at = ?, error = ? WHERE state IN ('queued', 'running')",
+                           arguments: [now, JSONWriter.string(error)])
+            if let outbox {
+                for var r in rows where r.mode == "async" {
+                    r.state = .interrupted
+                    r.finishedAt = now
+                    r.error = error
+                    try db.execute(sql: "INSERT INTO outbox (kind, execution_id, payload, next_attempt_at) VALUES ('result', ?, ?, ?)",
+                                   arguments: [r.id, JSONWriter.string(outbox(r)), now])
+                }
+            }
+            return rows.count
         }
     }
 
