@@ -8,7 +8,7 @@ struct AsyncExecutionTests {
         try await withDaemon { d in
             let t0 = Sys.now()
             let r = try await d.post("/v1/executions", ["user_id": "async-user", "language": "shell",
-                                                        "code": "sleep 1; echo done", "session_id": "s-1"])
+                                                        "code": "sleep 3; echo done", "session_id": "s-1"])
             let answeredIn = Sys.now() - t0
             #expect(r.status == 202, "\(r.text)")
             let body = try #require(r.json)
@@ -16,7 +16,9 @@ struct AsyncExecutionTests {
             #expect(body["state"] == "queued")
             #expect(body["user_id"] == "async-user")
             #expect(isISOTimestamp(body["created_at"]))
-            #expect(answeredIn < 0.9, "202 took \(answeredIn) s: not answered at once")
+            // At once: before the 3 s program could have finished (no fixed bound: the suite runs
+            // many daemons side by side, so absolute timings are noisy).
+            #expect(answeredIn < 2.5, "202 took \(answeredIn) s: not answered at once")
 
             var seen: [String] = []
             var final: JSONValue?
@@ -37,7 +39,7 @@ struct AsyncExecutionTests {
             #expect(rec["result"]?["stdout"] == "done\n", "\(rec)")
             #expect(rec["result"]?["status"] == "ok")
             #expect(rec["result"]?["exit_code"] == 0)
-            #expect((rec["result"]?["wall_ms"]?.doubleValue ?? 0) >= 900)
+            #expect((rec["result"]?["wall_ms"]?.doubleValue ?? 0) >= 2900)
             for key in ["created_at", "started_at", "finished_at"] { #expect(isISOTimestamp(rec[key]), "\(key) in \(rec)") }
         }
     }

@@ -49,8 +49,9 @@ extension Daemon {
             guard n > 0 else { break }
             received += buf[0..<n]
             let text = String(decoding: received, as: UTF8.self)
-            // The head, then a first complete event.
-            if let bodyStart = text.range(of: "\r\n\r\n"), text[bodyStart.upperBound...].contains("\n\n") { return text }
+            // The head, then a first complete event (keep-alive comments do not count).
+            if let bodyStart = text.range(of: "\r\n\r\n"),
+               let ev = text[bodyStart.upperBound...].range(of: "event:"), text[ev.upperBound...].contains("\n\n") { return text }
         }
         return String(decoding: received, as: UTF8.self)
     }

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 

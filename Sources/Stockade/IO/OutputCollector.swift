@@ -16,7 +16,7 @@ public enum OutputCollector {
             do {
                 try Reactor.shared.register(fd: fd) { _ in
                     var buffer = [UInt8](repeating: 0, count: 65536)
-                    while true {
+                    for _ in 0..<Reactor.readBudget {
                         let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                         if n > 0 {
                             box.withLock { state in
@@ -30,6 +30,7 @@ public enum OutputCollector {
                         finish()
                         return .close // the reactor closes the fd on its own thread
                     }
+                    return .keep // more to read: next turn
                 }
             } catch {
                 close(fd)

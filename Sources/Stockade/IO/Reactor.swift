@@ -3,7 +3,10 @@ import Glibc
 import Synchronization
 
 /// A small epoll loop on one dedicated thread. It watches pidfds (readable when the process
-/// exits) and pipes; handlers run on the loop thread, must be short, and never block.
+/// exits) and pipes; handlers run on the loop thread, must be short, and never block. A reader
+/// takes at most `readBudget` chunks per call and returns `.keep`: the loop is level-triggered,
+/// so the rest comes next turn, after the other fds and the timers had theirs (a flooding worker
+/// must not delay another sandbox's wall-clock kill).
 ///
 /// An fd registered here is closed only on the reactor thread (a handler returning `.close`, or
 /// `close(_:)`), so no thread can ever read from or close an fd number that was just recycled.
@@ -30,16 +33,22 @@ public final class Reactor: Sendable {
     }()
 
     public static let readable: UInt32 = 0x001
+    /// Most reads of 64 KiB a handler does per call.
+    public static let readBudget = 4
     public static let writable: UInt32 = 0x004
 
     private let epfd: Int32
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private struct State {
-        var nextID: UInt64 = 1
+        var nextID: UInt64 = 2 // 0: the wake-up pipe, 1: the timer
         var handlers: [UInt64: (fd: Int32, handler: Handler)] = [:]
         var jobs: [@Sendable () -> Void] = []
+        /// Pending timers, earliest first.
+        var timers: [(deadline: Double, id: UInt64, action: @Sendable () -> Void)] = []
+        var armedFor: Double = .infinity
     }
+    private let timerFD: Int32
     private let state = Mutex(State())
 
     public init() throws {
@@ -55,6 +64,12 @@ public final class Reactor: Sendable {
         event.events = Reactor.readable
         event.data.u64 = 0 // id 0: the wake-up pipe
         _ = epoll_ctl(epfd, EPOLL_CTL_ADD, wakeRead, &event)
+        timerFD = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_CLOEXEC | TFD_NONBLOCK))
+        guard timerFD >= 0 else { throw SandboxError.system(operation: "timerfd_create", path: nil, errno: .current) }
+        var timerEvent = epoll_event()
+        timerEvent.events = Reactor.readable
+        timerEvent.data.u64 = 1 // id 1: the timer
+        _ = epoll_ctl(epfd, EPOLL_CTL_ADD, timerFD, &timerEvent)
         let box = Unmanaged.passRetained(ReactorBox(self))
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { arg in
@@ -147,6 +162,66 @@ public final class Reactor: Sendable {
         Glibc.close(entry.fd)
     }
 
+    // MARK: Timers
+
+    /// Monotonic seconds.
+    public static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Run `action` on the reactor thread after `seconds`. Timeouts and wall-clock limits use
+    /// this, never the shared thread pool, which a busy process can starve. The action must be
+    /// short (a kill, a resume). Returns an id for `cancelTimer`.
+    @discardableResult
+    public func schedule(after seconds: Double, _ action: @escaping @Sendable () -> Void) -> UInt64 {
+        let deadline = Self.now() + max(0, seconds)
+        return state.withLock { s -> UInt64 in
+            let id = s.nextID
+            s.nextID += 1
+            let index = s.timers.firstIndex { $0.deadline > deadline } ?? s.timers.count
+            s.timers.insert((deadline, id, action), at: index)
+            if deadline < s.armedFor { arm(&s, deadline) }
+            return id
+        }
+    }
+
+    /// Forget a timer that has not fired (a no-op if it has).
+    public func cancelTimer(_ id: UInt64) {
+        state.withLock { s in s.timers.removeAll { $0.id == id } }
+    }
+
+    private func arm(_ s: inout State, _ deadline: Double) {
+        s.armedFor = deadline
+        var spec = itimerspec()
+        let secs = deadline.rounded(.down)
+        spec.it_value.tv_sec = Int(secs)
+        spec.it_value.tv_nsec = max(1, Int((deadline - secs) * 1e9))
+        _ = timerfd_settime(timerFD, Int32(TFD_TIMER_ABSTIME), &spec, nil)
+    }
+
+    private func fireTimers() {
+        var expirations: UInt64 = 0
+        _ = read(timerFD, &expirations, 8)
+        let now = Self.now()
+        let due = state.withLock { s -> [@Sendable () -> Void] in
+            let n = s.timers.firstIndex { $0.deadline > now } ?? s.timers.count
+            let due = s.timers[0..<n].map(\.action)
+            s.timers.removeFirst(n)
+            s.armedFor = .infinity
+            if let next = s.timers.first { arm(&s, next.deadline) }
+            return due
+        }
+        for action in due { action() }
+    }
+
+    /// Run `job` on the reactor thread after the events already waiting (for work a handler
+    /// splits into turns).
+    public func later(_ job: @escaping @Sendable () -> Void) {
+        post(job)
+    }
+
     /// Run `job` on the reactor thread.
     private func post(_ job: @escaping @Sendable () -> Void) {
         state.withLock { $0.jobs.append(job) }
@@ -166,6 +241,10 @@ public final class Reactor: Sendable {
             }
             for i in 0..<Int(n) {
                 let id = events[i].data.u64
+                if id == 1 {
+                    fireTimers()
+                    continue
+                }
                 if id == 0 {
                     while drain.withUnsafeMutableBytes({ read(wakeRead, $0.baseAddress, $0.count) }) > 0 {}
                     let jobs = state.withLock { s -> [@Sendable () -> Void] in

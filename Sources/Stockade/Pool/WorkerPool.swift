@@ -240,7 +240,7 @@ public actor WorkerPool {
         return await withCheckedContinuation { continuation in
             waiters.append((id, continuation))
             let delay = max(0, deadline - Self.now())
-            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in
+            Reactor.shared.schedule(after: delay) { [weak self] in
                 Task { await self?.expireWaiter(id) }
             }
         }

@@ -7,17 +7,15 @@ public enum Sandbox {
     /// spawn thread runs clone → exec; returns once the program was exec'd.
     public static func spawn(_ spec: SandboxSpec) async throws -> SandboxProcess {
         let prepared = try PreparedSpawn(spec)
-        let started = ContinuousClock.now
         let result = await SpawnService.shared.run { Self.callShim(prepared) }
-        return try finish(prepared, result, spec: spec, started: started)
+        return try finish(prepared, result, spec: spec, started: result.started)
     }
 
     /// The blocking variant, for command-line use and tests.
     public static func spawnBlocking(_ spec: SandboxSpec) throws -> SandboxProcess {
         let prepared = try PreparedSpawn(spec)
-        let started = ContinuousClock.now
         let result = SpawnService.shared.runBlocking { Self.callShim(prepared) }
-        return try finish(prepared, result, spec: spec, started: started)
+        return try finish(prepared, result, spec: spec, started: result.started)
     }
 
     struct ShimResult: Sendable {
@@ -27,16 +25,19 @@ public enum Sandbox {
         var step: Int32
         var err: Int32
         var detail: String
+        /// When the clone happened: a process's wall time counts from here, not from the queue.
+        var started: ContinuousClock.Instant
     }
 
     private static func callShim(_ prepared: PreparedSpawn) -> ShimResult {
+        let started = ContinuousClock.now
         var r = stk_spawn_result()
         let rc = withUnsafePointer(to: &prepared.cSpec) { stk_spawn($0, &r) }
         let detail = withUnsafeBytes(of: r.detail) { raw -> String in
             let bytes = raw.prefix { $0 != 0 }
             return String(decoding: bytes, as: UTF8.self)
         }
-        return ShimResult(ok: rc == 0, pid: r.pid, pidfd: r.pidfd, step: r.step, err: r.err, detail: detail)
+        return ShimResult(ok: rc == 0, pid: r.pid, pidfd: r.pidfd, step: r.step, err: r.err, detail: detail, started: started)
     }
 
     private static func finish(_ prepared: PreparedSpawn, _ r: ShimResult, spec: SandboxSpec,

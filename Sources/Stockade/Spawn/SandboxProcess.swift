@@ -57,10 +57,8 @@ public final class SandboxProcess: Sendable {
             }
         }
         if let wallLimit {
-            let deadline = DispatchTime.now() + .nanoseconds(Int(wallLimit * 1e9))
-            DispatchQueue.global().asyncAfter(deadline: deadline) { [weak self] in
-                self?.killForWallTime()
-            }
+            // On the reactor's own thread: a busy process cannot make a wall-clock limit late.
+            Reactor.shared.schedule(after: wallLimit) { [weak self] in self?.killForWallTime() }
         }
     }
 
@@ -144,8 +142,17 @@ public final class SandboxProcess: Sendable {
             oomKilled: (cgroup?.oomKills() ?? 0) > 0 && ownsCgroup,
             cgroupPeakMemoryBytes: ownsCgroup ? cgroup?.memoryPeak() : nil)
         outcome.cpuLimitSeconds = cpuLimit
-        if ownsCgroup { cgroup?.destroy() }
-        complete(outcome)
+        let finished = outcome
+        if ownsCgroup, let cgroup {
+            // Removing the group can wait for its last processes to go: not on the reactor
+            // thread. Waiters are told once it is gone, so nothing of the sandbox outlives wait().
+            Thread.detach { [self] in
+                cgroup.destroy()
+                self.complete(finished)
+            }
+        } else {
+            complete(finished)
+        }
         return true
     }
 

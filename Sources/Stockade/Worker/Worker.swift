@@ -114,13 +114,12 @@ public final class Worker: Sendable {
         worker.watchExit()
         // Startup: the first ping, bounded.
         let timeout = configuration.startupTimeoutSeconds
-        let timer = DispatchWorkItem { [weak process] in process?.kill(SIGKILL) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
+        let timer = Reactor.shared.schedule(after: timeout) { [weak process] in process?.kill(SIGKILL) }
         do {
             _ = try await connection.call(WorkerMethod.ping, nil)
-            timer.cancel()
+            Reactor.shared.cancelTimer(timer)
         } catch {
-            timer.cancel()
+            Reactor.shared.cancelTimer(timer)
             process.kill(SIGKILL)
             _ = await process.wait()
             if ContinuousClock.now - begin >= .seconds(timeout) { throw .startupTimeout(seconds: timeout) }
@@ -226,11 +225,10 @@ public final class Worker: Sendable {
     public func stop(grace: Double = 5) async -> ProcessOutcome {
         stopping.withLock { $0 = true }
         if !process.hasExited {
-            let killer = DispatchWorkItem { [process] in process.kill(SIGKILL) }
-            DispatchQueue.global().asyncAfter(deadline: .now() + grace + 2, execute: killer)
+            let killer = Reactor.shared.schedule(after: grace + 2) { [process] in process.kill(SIGKILL) }
             _ = try? await connection.call(WorkerMethod.shutdown, .object(["grace_ms": .int(Int64(grace * 1000))]))
             let outcome = await process.wait()
-            killer.cancel()
+            Reactor.shared.cancelTimer(killer)
             await releaseResources()
             return outcome
         }
@@ -257,13 +255,18 @@ public final class Worker: Sendable {
         await process.wait()
     }
 
-    private func armBackstop(after seconds: Double) -> DispatchWorkItem {
-        let item = DispatchWorkItem { [weak self] in
+    /// The host's backstop for one request; returns a cancellable token.
+    private func armBackstop(after seconds: Double) -> Backstop {
+        Backstop(Reactor.shared.schedule(after: seconds) { [weak self] in
             guard let self, self.isAlive else { return }
             self.connection.close(with: .unresponsive(seconds: seconds))
             self.process.kill(SIGKILL)
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: item)
-        return item
+        })
+    }
+
+    struct Backstop: Sendable {
+        let timer: UInt64
+        init(_ timer: UInt64) { self.timer = timer }
+        func cancel() { Reactor.shared.cancelTimer(timer) }
     }
 }

@@ -181,35 +181,50 @@ final class WorkerConnection: Sendable {
         case failure(Waiter, WorkerError)
     }
 
-    /// Read what the worker wrote. Returns false when the pipe is done.
+    /// Most lines decoded and delivered per turn of the reactor; the rest wait for the next turn
+    /// (a flooding worker must not hold up other sandboxes' timers and exits).
+    static let linesPerTurn = 64
+
+    /// Read what the worker wrote (one chunk per turn). Returns false when the pipe is done.
     private func readAvailable() -> Bool {
         var buffer = [UInt8](repeating: 0, count: 65536)
-        var alive = true
+        let n = buffer.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress, $0.count) }
+        if n < 0 && (errno == EAGAIN || errno == EINTR) { return true }
+        if n <= 0 {
+            processLines()
+            return false
+        }
+        state.withLock { s in buffer.withUnsafeBytes { s.input.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+        return processLines()
+    }
+
+    /// Decode and deliver up to `linesPerTurn` buffered lines; if more remain, continue on a later
+    /// turn. Runs on the reactor thread. Returns false after a protocol violation.
+    @discardableResult
+    private func processLines() -> Bool {
         var deliveries: [Delivery] = []
         var violation: String?
-        while violation == nil {
-            let n = buffer.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress, $0.count) }
-            if n < 0 && (errno == EAGAIN || errno == EINTR) { break }
-            if n <= 0 {
-                alive = false
-                break
-            }
-            state.withLock { s in
-                buffer.withUnsafeBytes { s.input.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-                while violation == nil, let event = s.input.nextLine() {
-                    switch event {
-                    case let .oversize(size):
-                        violation = "a line of more than \(s.input.maxLineBytes) bytes (\(size) so far)"
-                    case let .line(bytes):
-                        if bytes.isEmpty { continue }
-                        violation = route(bytes, &s, &deliveries)
-                    }
+        let more = state.withLock { s -> Bool in
+            var count = 0
+            while violation == nil, count < Self.linesPerTurn, let event = s.input.nextLine() {
+                count += 1
+                switch event {
+                case let .oversize(size):
+                    violation = "a line of more than \(s.input.maxLineBytes) bytes (\(size) so far)"
+                case let .line(bytes):
+                    if bytes.isEmpty { continue }
+                    violation = route(bytes, &s, &deliveries)
                 }
             }
+            return violation == nil && count == Self.linesPerTurn
         }
         for d in deliveries { deliver(d) }
-        if let violation { onViolation(violation) }
-        return alive && violation == nil
+        if let violation {
+            onViolation(violation)
+            return false
+        }
+        if more { Reactor.shared.later { [weak self] in self?.processLines() } }
+        return true
     }
 
     /// Match one line to its waiter. Returns a description of a protocol violation, if any.

@@ -17,7 +17,7 @@ enum WorkerLogDrain {
         do {
             return try Reactor.shared.register(fd: fd) { _ in
                 var buf = [UInt8](repeating: 0, count: 16384)
-                while true {
+                for _ in 0..<Reactor.readBudget {
                     let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                     if n > 0 {
                         state.pending += buf[0..<n]
@@ -35,6 +35,7 @@ enum WorkerLogDrain {
                     if n < 0 && (errno == EAGAIN || errno == EINTR) { return .keep }
                     return .close
                 }
+                return .keep
             }
         } catch {
             close(fd)

@@ -137,7 +137,8 @@ struct PoolTests {
             #expect("\(error)".contains("retry"))
         }
         let waited = ContinuousClock.now - start
-        #expect(waited >= .milliseconds(450) && waited < .seconds(3), "\(waited)")
+        // Not before the queue timeout; the upper bound is generous (the suites run side by side).
+        #expect(waited >= .milliseconds(450) && waited < .seconds(10), "\(waited)")
         _ = try await long.value
         await pool.shutdown(grace: 1)
     }
@@ -196,7 +197,8 @@ struct PoolTests {
     @Test("a worker that keeps failing to start is backed off, not restarted in a tight loop")
     func crashLoopBackoff() async throws {
         var c = PoolConfiguration()
-        c.crashBackoffBaseSeconds = 0.4
+        // A backoff longer than the test: exactly one start may happen, however slow the machine.
+        c.crashBackoffBaseSeconds = 5
         c.queueTimeoutSeconds = 0.2
         let attempts = Locked(0)
         let pool = WorkerPool(configuration: c) { _ in
@@ -213,7 +215,7 @@ struct PoolTests {
             }
         }
         // Five immediate requests: the first starts (and fails); the rest are held back.
-        #expect(attempts.value <= 2, "started \(attempts.value) times")
+        #expect(attempts.value == 1, "started \(attempts.value) times")
         await pool.shutdown(grace: 1)
     }
 

@@ -228,7 +228,7 @@ struct HostileWorkerTests {
         } catch {
             #expect((error as? WorkerError)?.code == "worker_startup_timeout", "\(error)")
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(ContinuousClock.now - start < .seconds(15), "never hangs (a generous bound: the suites run side by side)")
     }
 
     @Test("a worker that stalls mid-request is killed by the host's backstop")
