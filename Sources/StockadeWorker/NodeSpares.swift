@@ -63,7 +63,7 @@ final class NodeSpares {
         let parentEnds = [stdin.1, out.0, err.0, code.1, meta.1, res.0]
         defer { for fd in childEnds { close(fd) } }
         let env = config.baseEnvironment.map { "\($0.0)=\($0.1)" }
-        let launcher = ChildLauncher(argv: ["/usr/bin/node", "-e", Runners.javascript], env: env,
+        let launcher = ChildLauncher(argv: ["/usr/bin/node", "-e", Runners.javascript, "stockade-spare"], env: env,
                                      cwd: config.workDirectory, fds: childEnds, rlimits: [])
         guard let pid = try? launcher.launch() else {
             for fd in parentEnds { close(fd) }

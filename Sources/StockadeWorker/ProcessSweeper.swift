@@ -45,4 +45,19 @@ enum ProcessSweeper {
     }
 
     static func count() -> Int { processes().count }
+
+    /// Tasks (threads included) of every process, the worker's too: what RLIMIT_NPROC counts, as
+    /// every process of the sandbox runs as the same user.
+    static func taskCount() -> Int {
+        guard let dir = opendir("/proc") else { return 0 }
+        defer { closedir(dir) }
+        var total = 0
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard Int32(name) != nil, let tasks = opendir("/proc/\(name)/task") else { continue }
+            while let t = readdir(tasks) { if t.pointee.d_name.0 != UInt8(ascii: ".") { total += 1 } }
+            closedir(tasks)
+        }
+        return total
+    }
 }

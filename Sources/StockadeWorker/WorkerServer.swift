@@ -127,7 +127,7 @@ final class WorkerServer {
             send(RPCResponse(id: id, result: .object([
                 "running": .int(Int64(running.count)), "started": .int(Int64(started)),
                 "finished": .int(Int64(finished)), "by_status": .object(statuses),
-                "processes": .int(Int64(ProcessSweeper.count() - spares.pids.count - (zygote.pid > 0 ? 1 : 0))),
+                "processes": .int(Int64(requestProcessCount())),
                 "warm": .object(["hits": .int(Int64(warmHits)), "cold_starts": .int(Int64(coldStarts)),
                                  "zygote_restarts": .int(Int64(zygote.restarts)), "zygote_ready": .bool(zygote.isReady),
                                  "node_spares": .int(Int64(spares.spares.count)), "node_spares_started": .int(Int64(spares.started)),
@@ -169,8 +169,10 @@ final class WorkerServer {
         }
         if let mem = params.limits.memoryBytes { rlimits.append((STK_RLIMIT_DATA, UInt64(mem), UInt64(mem))) }
         if let pids = params.limits.pids {
-            // RLIMIT_NPROC counts every process of the sandbox's uid: allow this many more.
-            let n = UInt64(pids) + UInt64(ProcessSweeper.count()) + 1
+            // RLIMIT_NPROC counts every task of the sandbox's uid: allow the request this many, its
+            // own process included. A warm request's process exists already (the zygote's
+            // pre-forked child), and the zygote forks the next one after it: the two cancel out.
+            let n = UInt64(pids) + UInt64(ProcessSweeper.taskCount())
             rlimits.append((STK_RLIMIT_NPROC, n, n))
         }
         var envPairs = config.baseEnvironment.filter { params.env[$0.0] == nil }
@@ -408,6 +410,14 @@ final class WorkerServer {
         e.reapedAtMs = nowMs()
         e.endedMs = e.reapedAtMs
         if sweep { sweepEnded() }
+    }
+
+    /// Processes of requests (running or left over): everything but the sessions of the zygote (with
+    /// its pre-forked child) and of idle spares.
+    private func requestProcessCount() -> Int {
+        var warm = Set(spares.pids)
+        if zygote.pid > 0 { warm.insert(zygote.pid) }
+        return ProcessSweeper.processes().filter { !warm.contains($0.sid) }.count
     }
 
     /// Kill what is left of every request whose main process has ended.

@@ -87,4 +87,40 @@ struct WorkerStatusTests {
         // rusage is sampled from ticks; the kernel enforced the limit on the precise clock.
         #expect(r.cpuMs >= 500, "\(r.cpuMs)")
     }
+
+    @Test("pids: a request may have this many processes, itself included, cold or warm")
+    func pidsLimit() async throws {
+        let forker = """
+        import os, sys
+        made = 0
+        for i in range(20):
+            try:
+                pid = os.fork()
+            except OSError as e:
+                print("refused:", e.strerror, file=sys.stderr)
+                break
+            if pid == 0:
+                import time
+                time.sleep(30)
+                os._exit(0)
+            made += 1
+        print(made)
+        """
+        try await WorkerHarness.with { w in
+            for round in 0..<2 {   // the second round: the zygote has pre-forked again
+                let py = try await WorkerHarness.run(w, .python, forker) { $0.limits.pids = 4 }
+                #expect(py.status == .ok, "\(py)")
+                #expect(py.stdout == "3\n", "round \(round): \(py.stdout) \(py.stderr)")
+                #expect(py.stderr.contains("Resource temporarily unavailable"))
+            }
+            // sh gives up at the first fork that fails.
+            let sh = try await WorkerHarness.run(w, .shell, "for i in 1 2 3 4 5 6; do sleep 30 & echo $i; done") {
+                $0.limits.pids = 3
+            }
+            #expect(sh.stdout == "1\n2\n", "\(sh.stdout) \(sh.stderr)")
+            #expect(sh.stderr.contains("fork"), "\(sh.stderr)")
+            let stats = try await w.stats()
+            #expect(stats["processes"]?.intValue == 0, "left behind: \(stats)")
+        }
+    }
 }
