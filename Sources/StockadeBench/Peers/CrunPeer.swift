@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 
 /// crun running an OCI bundle whose root is a read-only view of the host's /usr (the same root
 /// Stockade builds), with the same namespaces, a uid mapping and no capabilities.
@@ -60,9 +59,4 @@ public final class CrunPeer: Sendable {
         }
         return true
     }
-}
-
-final class Counter: Sendable {
-    private let value = Mutex<Int>(0)
-    func next() -> Int { value.withLock { $0 += 1; return $0 } }
 }

@@ -3,7 +3,8 @@ import StockadeProtocol
 
 /// `stockade bench pool`: warm requests through the pool (shell `true`, 10 users) with 1, 4, 16
 /// and 64 concurrent clients, and the cold path (a new user each request), against a fresh bwrap
-/// sandbox per request at the same concurrency, run one after the other per level.
+/// sandbox per request at the same concurrency, run one after the other per level; then 800
+/// requests/s offered in an open loop (the tail below saturation).
 public enum PoolBench {
     public static func run(_ settings: BenchSettings) async -> BenchReport {
         Sandbox.prime()
@@ -32,7 +33,8 @@ public enum PoolBench {
             settings.progress.step()
             if let bwrap {
                 let theirs = await ThroughputRunner.run(concurrency: c, requests: max(c, perLevel / 10)) { _, _ in
-                    try bwrap.command(["/bin/sh", "-c", "true"]).run()
+                    let command = bwrap.command(["/bin/sh", "-c", "true"])
+                    try await OffPool.run { try command.run() }
                 }
                 report.benchmarks.append(.init(name: "pool-warm-c\(c)", tool: "bwrap", stats: Statistics(theirs.latencies),
                                                raw: theirs.latencies, throughput: theirs.rps, concurrency: c))
@@ -44,6 +46,17 @@ public enum PoolBench {
             settings.progress.step()
         }
         settings.progress.finish()
+        // The closed loops above run at saturation, where the tail is the queue (Little's law). An
+        // open loop at 800 requests/s offered, 16 clients, measures the tail at a load the pool
+        // carries: latency counts from when a request was due.
+        let rate = 800.0
+        let open = await OpenLoopRunner.run(rate: rate, concurrency: 16, requests: settings.quick ? 400 : 8000) { client, _ in
+            let r = try await pool.execute(user: users[client % users.count], request: ExecuteParams(language: .shell, code: "true"))
+            guard r.status == .ok else { throw ExternalCommand.Failure(description: "\(r.status)") }
+        }
+        report.benchmarks.append(.init(name: "pool-open-800rps-16-clients", tool: "stockade-api", stats: Statistics(open.latencies),
+                                       raw: open.latencies, throughput: open.rps))
+        if open.failures > 0 { report.notes.append("pool-open-800rps: \(open.failures) requests failed") }
         // Cold path: every request is a new user, so each one starts a worker (evicting an idle one).
         let counter = Counter()
         let cold = Contender(tool: "stockade-api") {
