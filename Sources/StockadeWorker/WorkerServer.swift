@@ -8,6 +8,9 @@ final class WorkerServer {
     let config: WorkerConfig
     let loop = EventLoop()
     private var input: LineBuffer
+    /// What every read goes into first (requests, children's output); one allocation, reused, as
+    /// the loop is single-threaded and each read is copied out before the next.
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
     private var output: [UInt8] = []
     private var outputOffset = 0
     private var waitingToWrite = false
@@ -54,11 +57,11 @@ final class WorkerServer {
     // MARK: Input
 
     private func onInput() {
-        var buf = [UInt8](repeating: 0, count: 65536)
+        let buf = readBuffer
         while true {
-            let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            let n = read(0, buf.baseAddress, buf.count)
             if n > 0 {
-                buf.withUnsafeBytes { input.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                input.append(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
                 drainLines()
                 continue
             }
@@ -322,11 +325,11 @@ final class WorkerServer {
 
     private func drain(_ e: Execution, fd: Int32, stream: OutputEvent.Stream) {
         guard fd >= 0 else { return }
-        var buf = [UInt8](repeating: 0, count: 65536)
+        let buf = readBuffer
         while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = read(fd, buf.baseAddress, buf.count)
             if n > 0 {
-                accept(e, stream, Array(buf[0..<n]))
+                accept(e, stream, Array(UnsafeRawBufferPointer(rebasing: buf[0..<n])))
                 continue
             }
             if n < 0 && (errno == EAGAIN || errno == EINTR) { return }

@@ -187,16 +187,20 @@ final class WorkerConnection: Sendable {
 
     /// Read what the worker wrote (one chunk per turn). Returns false when the pipe is done.
     private func readAvailable() -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        let n = buffer.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress, $0.count) }
+        let buffer = Self.readBuffer
+        let n = read(stdoutFD, buffer.baseAddress, buffer.count)
         if n < 0 && (errno == EAGAIN || errno == EINTR) { return true }
         if n <= 0 {
             processLines()
             return false
         }
-        state.withLock { s in buffer.withUnsafeBytes { s.input.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+        state.withLock { s in s.input.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
         return processLines()
     }
+
+    /// The reactor thread's read buffer, shared by every connection: reads happen on that thread
+    /// only, one at a time, and the bytes are copied out before the next.
+    private nonisolated(unsafe) static let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
 
     /// Decode and deliver up to `linesPerTurn` buffered lines; if more remain, continue on a later
     /// turn. Runs on the reactor thread. Returns false after a protocol violation.

@@ -2,7 +2,8 @@ import Stockade
 import StockadeProtocol
 
 /// `stockade bench worker`: a worker's cold start (spawn to first ping answer), the ping round
-/// trip, and warm executions (shell `true`, Python `print(1)`) against a fresh bwrap sandbox per
+/// trip (beside its floor, a byte echoed by `cat` over pipes), and warm executions (shell `true`,
+/// Python `print(1)`) against a fresh bwrap sandbox per
 /// request and the command run directly on the host, interleaved.
 public enum WorkerBench {
     public static func run(_ settings: BenchSettings) async -> BenchReport {
@@ -34,7 +35,10 @@ public enum WorkerBench {
         try? await Task.sleep(for: .milliseconds(1500))
         report.memory.append(.init(name: "worker-idle-warm-runtimes", workers: 1, rss_bytes: Memory.pss(ofTreeAt: worker.pid)))
         let ping = Contender(tool: "stockade-api") { _ = try await worker.ping() }
-        report.merge(await settings.runner(warmup: 200, iterations: 2000).run("ping", [ping]))
+        var pings = [ping]
+        let echo = PipeEcho()
+        if let echo { pings.append(Contender(tool: "pipe-echo") { try echo.roundTrip() }) }
+        report.merge(await settings.runner(warmup: 200, iterations: 2000).run("ping", pings))
 
         func warm(_ language: Language, _ code: String) -> Contender {
             Contender(tool: "stockade-api") {
