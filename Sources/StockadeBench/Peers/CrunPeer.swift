@@ -8,11 +8,28 @@ public final class CrunPeer: Sendable {
     public static let skipReason = "crun is not installed (apt-get install crun; scripts/bench installs it)"
     private let counter = Counter()
 
+    /// crun refuses a hybrid cgroup layout (cgroup2 at /sys/fs/cgroup/unified with a controller
+    /// of its own, as here): it then runs through nsenter into a mount namespace, held by this
+    /// process, where that mount is gone and crun sees plain cgroup v1.
+    public let namespaceHolder: HybridCgroupWorkaround?
+
     public init?() {
         guard let path = ExternalCommand.find("crun") else { return nil }
         self.path = path
         bundle = "/tmp/stockade-bench-crun-\(getpid())"
         guard Self.makeBundle(at: bundle) else { return nil }
+        if HybridCgroupWorkaround.isNeeded {
+            guard let holder = HybridCgroupWorkaround() else { return nil }
+            namespaceHolder = holder
+        } else {
+            namespaceHolder = nil
+        }
+    }
+
+    /// Why there is no crun peer here.
+    public static var unavailableReason: String {
+        if ExternalCommand.find("crun") == nil { return skipReason }
+        return "crun refuses this machine's hybrid cgroup layout, and no mount namespace without /sys/fs/cgroup/unified could be made for it (unshare, nsenter)"
     }
 
     deinit {
@@ -23,7 +40,13 @@ public final class CrunPeer: Sendable {
     public func run(_ argv: [String]) throws {
         let id = "stockade-bench-\(getpid())-\(counter.next())"
         try writeConfig(argv)
-        try ExternalCommand(path, ["run", "--bundle", bundle, id]).run()
+        try wrapped([path, "run", "--bundle", bundle, id]).run()
+    }
+
+    /// `argv` as this peer runs it: through nsenter when the workaround is on.
+    public func wrapped(_ argv: [String]) -> ExternalCommand {
+        if let holder = namespaceHolder { return holder.command(argv) }
+        return ExternalCommand(argv[0], Array(argv.dropFirst()))
     }
 
     private func writeConfig(_ argv: [String]) throws {

@@ -27,6 +27,9 @@ public struct ExternalCommand: Sendable {
         }
     }
 
+    /// Start it and return its pid without waiting (the caller reaps it).
+    public func start() throws -> pid_t { try spawn(stdoutFD: nil) }
+
     /// Run and return its stdout, or nil on failure.
     public func output() -> String? {
         var fds: [Int32] = [-1, -1]
