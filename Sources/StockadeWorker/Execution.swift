@@ -83,6 +83,16 @@ final class Execution {
         if let s = waitStatus {
             if s & 0x7f == 0 { exitCode = (s >> 8) & 0xff } else { signal = s & 0x7f }
         }
+        // The JavaScript runner ends with SIGKILL to itself right after reporting its exit code
+        // (skipping V8's teardown): that is an exit, not a signal (user code could write this too, but
+        // only about its own result).
+        // A kill at a limit stays a kill, whatever the process wrote before it.
+        let peakBytes = Int64(usage.ru_maxrss) * 1024
+        let nearMemoryLimit = params.limits.memoryBytes.map { peakBytes >= $0 * 9 / 10 } ?? false
+        if signal == SIGKILL, stoppedFor == nil, !nearMemoryLimit, let code = runner?["exit_code"]?.intValue, (0...255).contains(code) {
+            exitCode = Int32(code)
+            signal = nil
+        }
         let cpuMs = (Double(usage.ru_utime.tv_sec) + Double(usage.ru_stime.tv_sec)) * 1000
             + (Double(usage.ru_utime.tv_usec) + Double(usage.ru_stime.tv_usec)) / 1000
         let peak = Int64(usage.ru_maxrss) * 1024
