@@ -23,10 +23,12 @@ public enum BenchReportWriter {
         try write(report, to: directory, title: title, reproduce: reproduce, markdownFile: "README.md")
     }
 
-    /// As above, with the Markdown file's name chosen (e.g. `BENCHMARKS.md`).
+    /// As above, with the Markdown file's name chosen (e.g. `BENCHMARKS.md`) and, if given, the
+    /// charts in a subdirectory of `directory` (e.g. `benchmarks`) that the Markdown links into.
     public static func write(_ report: BenchReport, to directory: String, title: String = "Stockade benchmarks",
-                             reproduce: String, markdownFile: String) throws -> [String] {
-        let files = render(report, title: title, reproduce: reproduce, markdownFile: markdownFile)
+                             reproduce: String, markdownFile: String, chartsDirectory: String? = nil) throws -> [String] {
+        let files = render(report, title: title, reproduce: reproduce, markdownFile: markdownFile,
+                           chartsDirectory: chartsDirectory)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -36,6 +38,10 @@ public enum BenchReportWriter {
         for (name, text) in files {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             do {
+                if name.contains("/") {
+                    let parent = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+                    try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+                }
                 try Data(text.utf8).write(to: URL(filePath: path), options: .atomic)
             } catch {
                 throw WriteError(path: path, underlying: "\(error)")
@@ -47,13 +53,17 @@ public enum BenchReportWriter {
 
     /// The files of the report, by name relative to the report's directory, Markdown first.
     static func render(_ report: BenchReport, title: String, reproduce: String,
-                       markdownFile: String = "README.md") -> [(name: String, text: String)] {
+                       markdownFile: String = "README.md", chartsDirectory: String? = nil) -> [(name: String, text: String)] {
         let model = ReportModel(report)
         var names = Set<String>([markdownFile])
+        let prefix = chartsDirectory.map { dir in
+            let parts = dir.split(separator: "/").map(String.init).filter { $0 != "." && $0 != ".." }
+            return parts.isEmpty ? "" : parts.map(slug).joined(separator: "/") + "/"
+        } ?? ""
         func unique(_ stem: String) -> String {
-            var name = stem + ".svg"
+            var name = prefix + stem + ".svg"
             var i = 2
-            while names.contains(name) { name = "\(stem)-\(i).svg"; i += 1 }
+            while names.contains(name) { name = "\(prefix)\(stem)-\(i).svg"; i += 1 }
             names.insert(name)
             return name
         }

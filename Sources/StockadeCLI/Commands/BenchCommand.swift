@@ -20,6 +20,8 @@ struct BenchCommand: AsyncParsableCommand {
         var report: String?
         @Option(name: .customLong("report-name"), help: ArgumentHelp("File name of the Markdown report in DIR (default README.md).", valueName: "NAME"))
         var reportName: String?
+        @Option(name: .customLong("report-charts"), help: ArgumentHelp("Put the report's SVG charts in this subdirectory of DIR (default: DIR itself).", valueName: "SUBDIR"))
+        var reportCharts: String?
 
         func settings() -> BenchSettings {
             BenchSettings(quick: quick, stockadeExecutable: Self.selfExecutable())
@@ -41,7 +43,8 @@ struct BenchCommand: AsyncParsableCommand {
                 let command = "stockade " + CommandLine.arguments.dropFirst().joined(separator: " ")
                 let paths = try BenchReportWriter.write(report, to: dir, title: "Stockade benchmarks",
                                                         reproduce: "scripts/bench   # or: " + command,
-                                                        markdownFile: reportName ?? "README.md")
+                                                        markdownFile: reportName ?? "README.md",
+                                                        chartsDirectory: reportCharts)
                 print("wrote \(paths.count) files to \(dir) (\(paths.first ?? ""))")
             }
         }

@@ -109,6 +109,23 @@ struct BenchReportWriterTests {
         #expect(files.values.allSatisfy { !$0.isEmpty })
     }
 
+    @Test("with a charts subdirectory the SVGs go there and the Markdown links into it")
+    func chartsSubdirectory() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let paths = try BenchReportWriter.write(Self.syntheticReport(), to: dir, reproduce: "scripts/bench",
+                                                markdownFile: "BENCHMARKS.md", chartsDirectory: "../benchmarks")
+        #expect(paths.first == dir + "/BENCHMARKS.md")
+        #expect(paths.count == 9)
+        // `..` is dropped: the charts stay inside the report's directory.
+        #expect(paths.dropFirst().allSatisfy { $0.hasPrefix(dir + "/benchmarks/") && $0.hasSuffix(".svg") })
+        for p in paths { #expect(access(p, R_OK) == 0, "missing \(p)") }
+        let md = Self.read(dir + "/BENCHMARKS.md")
+        #expect(md.contains("](benchmarks/overview.svg)"))
+        #expect(md.contains("](benchmarks/memory.svg)"))
+        #expect(!md.contains("](overview.svg)"))
+    }
+
     @Test("the Markdown has the summary lines, tables, sections and a link to every SVG")
     func markdown() throws {
         let (_, files) = try Self.writeSample()
