@@ -54,6 +54,11 @@ def _serve(head, fds, keep):
         exec(RUNNER, {"__name__": "__stockade_runner__", "__builtins__": __builtins__})
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        if not isinstance(e.code, int) and e.code is not None:
+            try:
+                print(e.code, file=sys.stderr)   # as python3 does for sys.exit("message")
+            except BaseException:
+                pass
     except BaseException:
         traceback.print_exc()
         code = 1

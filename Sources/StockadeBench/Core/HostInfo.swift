@@ -20,8 +20,8 @@ public enum HostInfo {
         var tmv = tm()
         gmtime_r(&t, &tmv)
         var buf = [CChar](repeating: 0, count: 64)
-        strftime(&buf, 64, "%Y-%m-%dT%H:%M:%SZ", &tmv)
-        info["date"] = String(cString: buf)
+        let n = strftime(&buf, 64, "%Y-%m-%dT%H:%M:%SZ", &tmv)
+        info["date"] = String(decoding: buf.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         for (k, v) in extra { info[k] = v }
         return info
     }

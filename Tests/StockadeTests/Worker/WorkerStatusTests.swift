@@ -31,6 +31,18 @@ struct WorkerStatusTests {
             let sh = try await WorkerHarness.run(w, .shell, "exit 3")
             #expect(sh.status == .runtimeError)
             #expect(sh.exitCode == 3)
+            // Exits with a code or a message, as the interpreters report them run directly.
+            let pyExit = try await WorkerHarness.run(w, .python, "import sys\nprint('out')\nsys.exit(4)")
+            #expect(pyExit.status == .runtimeError && pyExit.exitCode == 4 && pyExit.stdout == "out\n")
+            let pyMessage = try await WorkerHarness.run(w, .python, "import sys\nsys.exit('gave up')")
+            #expect(pyMessage.status == .runtimeError && pyMessage.exitCode == 1 && pyMessage.stderr.contains("gave up"))
+            let jsExit = try await WorkerHarness.run(w, .javascript, "console.log('out'); process.exitCode = 5")
+            #expect(jsExit.status == .runtimeError && jsExit.exitCode == 5 && jsExit.signal == nil && jsExit.stdout == "out\n")
+            let jsExplicit = try await WorkerHarness.run(w, .javascript, "setTimeout(() => process.exit(6), 20)")
+            #expect(jsExplicit.status == .runtimeError && jsExplicit.exitCode == 6 && jsExplicit.signal == nil)
+            // A process that kills itself is signaled, whatever the runner would have reported.
+            let jsKill = try await WorkerHarness.run(w, .javascript, "process.kill(process.pid, 'SIGKILL')")
+            #expect(jsKill.status == .signaled && jsKill.signal == SIGKILL && jsKill.exitCode == nil)
         }
     }
 
