@@ -3,7 +3,8 @@ import StockadeProtocol
 
 // stockade-fake-worker: a deliberately hostile worker for the host's tests. It answers the first
 // ping like a real worker (so startup succeeds, except in `silent` mode) and then misbehaves in the
-// way `--mode` names: garbage, hugeline, wrongid, exitmid, flood, unknownevent, silent, stall.
+// way `--mode` names: garbage, hugeline, wrongid, exitmid, flood, unknownevent, silent, stall,
+// closein (closes its stdin after the ping and stays alive).
 
 var mode = "garbage"
 let args = CommandLine.arguments
@@ -33,7 +34,13 @@ while true {
         if req.method == "ping" && pings == 0 {
             pings += 1
             if mode == "silent" { continue }
+            // closein: alive, but nothing reads the host's next request (closed before the pong, so
+            // every later write of the host meets a pipe without a reader).
+            if mode == "closein" { close(0) }
             out(String(decoding: RPCResponse(id: id, result: .object(["pong": true])).encodedLine(), as: UTF8.self))
+            if mode == "closein" {
+                while true { pause() }
+            }
             continue
         }
         switch mode {

@@ -43,6 +43,7 @@ final class WorkerConnection: Sendable {
         stdoutFD = stdout
         state = Mutex(State(input: LineBuffer(maxLineBytes: maxLineBytes)))
         self.onViolation = onViolation
+        _ = BrokenPipe.ignored
         _ = stk_set_nonblock(stdin, 1)
         _ = stk_set_nonblock(stdout, 1)
         // Both pipes belong to the reactor from here on: only its thread closes them.
@@ -79,13 +80,16 @@ final class WorkerConnection: Sendable {
 
     /// The worker's input pipe has room again: write what is queued.
     private func writable() {
-        state.withLock { s in
-            _ = flushLocked(&s)
+        let broken = state.withLock { s -> WorkerError? in
+            let error = flushLocked(&s)
+            if let error, s.closed == nil { s.closed = error }
             if s.outputOffset >= s.output.count || s.closed != nil {
                 s.writeWatched = false
                 Reactor.shared.modify(stdinToken, events: 0)
             }
+            return error
         }
+        if let broken, case .crashed = broken { onViolation("\(broken)") }
     }
 
     deinit {
@@ -134,16 +138,24 @@ final class WorkerConnection: Sendable {
     /// Whether request `id` is still waiting for its answer.
     func isPending(_ id: Int64) -> Bool { state.withLock { $0.pending[id] != nil } }
 
+    /// On failure the waiter is not kept: the caller fails it, once. A write that meets a closed
+    /// pipe (the worker stopped reading) ends the connection and the worker with it.
     private func send(_ method: String, _ params: JSONValue?, _ waiter: Waiter) -> (id: Int64?, error: WorkerError?) {
-        state.withLock { s -> (Int64?, WorkerError?) in
+        let sent = state.withLock { s -> (Int64?, WorkerError?) in
             if let closed = s.closed { return (nil, closed) }
             let id = s.nextID
             s.nextID += 1
             s.pending[id] = waiter
             RPCRequest(method: method, params: params, id: .int(id)).encodeLine(into: &s.output)
-            if let error = flushLocked(&s) { return (id, error) }
+            if let error = flushLocked(&s) {
+                s.pending[id] = nil
+                if s.closed == nil { s.closed = error }
+                return (id, error)
+            }
             return (id, nil)
         }
+        if let error = sent.1, case .crashed = error { onViolation("\(error)") }
+        return sent
     }
 
     /// Write what is queued; on EAGAIN wait for the pipe to drain (never block a thread on it).

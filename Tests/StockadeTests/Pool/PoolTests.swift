@@ -233,7 +233,11 @@ struct PoolTests {
         }
         let slow = Task { try await pool.execute(user: "s1", request: PoolHarness.sh("sleep 0.5; echo finished")) }
         _ = try await pool.execute(user: "s2", request: PoolHarness.sh("true"))
-        try await Task.sleep(for: .milliseconds(100))
+        // s1's execution is running (its worker may start later than s2's when the machine is busy).
+        for _ in 0..<200 {
+            if await pool.workerPID(user: "s1") != nil, await pool.stats().busy >= 1 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(!PoolHarness.cgroups(prefix: tag).isEmpty, "workers run in their own cgroups")
         // What of these workers the host holds: their pids (pidfds) and their stdio pipes.
         var pids: [Int32] = []

@@ -191,6 +191,30 @@ struct HostileWorkerTests {
         } catch {}
     }
 
+    @Test("a worker that closed its input: the host's write fails with EPIPE, not SIGPIPE, and the request with worker_crashed")
+    func closedInput() async throws {
+        let w = try await Self.fake("closein")
+        // Another test's sandbox may be mid-spawn: its child holds copies of this process's fds,
+        // the worker's pipe ends among them, until its exec closes them (they are close-on-exec).
+        // Until then a write still finds a reader; give those spawns time to reach exec.
+        try await Task.sleep(for: .milliseconds(300))
+        // Process-wide from the first connection on (the test process may have ignored it already).
+        var current = sigaction()
+        #expect(sigaction(SIGPIPE, nil, &current) == 0)
+        #expect(unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self))
+        for _ in 0..<3 {
+            do {
+                _ = try await w.execute(ExecuteParams(language: .shell, code: "true"))
+                Issue.record("the request succeeded")
+            } catch {
+                #expect(error.code == "worker_crashed", "\(error)")
+            }
+        }
+        w.kill()
+        _ = await w.waitForExit()
+        #expect(!w.isAlive)
+    }
+
     @Test("exiting mid-request fails the request with worker_crashed and the exit status")
     func exitMidRequest() async throws {
         let w = try await Self.fake("exitmid")
