@@ -48,6 +48,9 @@ public enum StockadeDaemon {
         let pool = WorkerPool(configuration: config.pool) { user in
             var worker = try users.workerConfiguration(for: user)
             worker.defaultWallMs = defaultWallMs
+            worker.warmPython = config.warmPython
+            worker.warmJavaScript = config.warmJavaScript
+            worker.nodeSpares = config.nodeSpares
             return worker
         }
         let api = StockadeAPI(config: config, pool: pool, store: store, users: users,

@@ -1,9 +1,32 @@
 import Glibc
 import StockadeProtocol
+import StockadeServer
 import Testing
 
 @Suite("Daemon endpoints", .enabled(if: isRoot, needsRoot))
 struct EndpointTests {
+    @Test("warm runtimes are settings: flags and variables reach the workers and /info; a bad value is refused")
+    func warmRuntimeSettings() async throws {
+        try await withDaemon(["--warm-python", "false", "--node-spares", "2"], environment: ["STOCKADE_WARM_JAVASCRIPT": "off"]) { d in
+            let info = try await d.get("/info")
+            let warm = try #require(info.json?["warm_runtimes"], "\(info.text)")
+            #expect(warm["python"] == false && warm["javascript"] == false && warm["node_spares"] == 2, "\(warm)")
+            // Cold runtimes keep the same contract.
+            let py = try await d.post("/v1/execute", ["user_id": "warmcfg", "language": "python", "code": "import sys\nprint(1)\nsys.exit(3)"])
+            #expect(py.json?["status"] == "runtime_error" && py.json?["exit_code"] == 3 && py.json?["stdout"] == "1\n", "\(py.text)")
+            let js = try await d.post("/v1/execute", ["user_id": "warmcfg", "language": "javascript", "handler": true, "event": ["n": 4],
+                                                      "code": "exports.handler = async (e) => e.n * 2"])
+            #expect(js.json?["status"] == "ok" && js.json?["return_value"] == 8, "\(js.text)")
+        }
+        var config = DaemonConfig()
+        #expect(config.warmPython && config.warmJavaScript && config.nodeSpares == 1, "on by default")
+        try config.apply(["STOCKADE_WARM_PYTHON": "no", "STOCKADE_WARM_JAVASCRIPT": "1", "STOCKADE_NODE_SPARES": "3"])
+        #expect(!config.warmPython && config.warmJavaScript && config.nodeSpares == 3)
+        for bad in [["STOCKADE_WARM_PYTHON": "maybe"], ["STOCKADE_NODE_SPARES": "0"], ["STOCKADE_NODE_SPARES": "99"]] {
+            #expect(throws: DaemonConfig.Invalid.self, "\(bad)") { try config.apply(bad) }
+        }
+    }
+
     @Test("GET /health, /info, /v1/stats and /metrics answer with what they promise")
     func systemEndpoints() async throws {
         try await withDaemon(["--max-workers", "4", "--max-upload", "1M"]) { d in

@@ -42,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("output-retention"), help: "Seconds outputs are kept (STOCKADE_OUTPUT_RETENTION; default 7 days).") var outputRetention: Double?
     @Option(name: .customLong("seccomp-policy"), help: "JSON seccomp policy instead of the default (STOCKADE_SECCOMP_POLICY).") var seccompPolicy: String?
     @Option(name: .customLong("log-level"), help: "Log level (STOCKADE_LOG_LEVEL; default info).") var logLevel: String?
+    @Option(name: .customLong("warm-python"), help: "Fork Python requests from a warm zygote: true or false (STOCKADE_WARM_PYTHON; default true).") var warmPython: String?
+    @Option(name: .customLong("warm-javascript"), help: "Spare Node processes started ahead for JavaScript requests: true or false (STOCKADE_WARM_JAVASCRIPT; default true).") var warmJavaScript: String?
+    @Option(name: .customLong("node-spares"), help: "Spare Node processes per worker, 1 to 8 (STOCKADE_NODE_SPARES; default 1).") var nodeSpares: Int?
 
     func run() async throws {
         var config = DaemonConfig()
@@ -61,6 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
             put("STOCKADE_WORKER_CPUS", workerCPUs); put("STOCKADE_DEFAULT_TIMEOUT", defaultTimeout)
             put("STOCKADE_OUTPUT_RETENTION", outputRetention); put("STOCKADE_SECCOMP_POLICY", seccompPolicy)
             put("STOCKADE_LOG_LEVEL", logLevel)
+            put("STOCKADE_WARM_PYTHON", warmPython); put("STOCKADE_WARM_JAVASCRIPT", warmJavaScript)
+            put("STOCKADE_NODE_SPARES", nodeSpares)
             // The pool reads its variables from the same dictionary: keep the environment's under the flags.
             var merged = PoolConfiguration.processEnvironment()
             for (k, v) in flags { merged[k] = v }

@@ -69,6 +69,8 @@ extension StockadeAPI {
                 "allowed_extensions": .array(config.allowedExtensions.sorted().map { .string($0) }),
             ]),
             "languages": ["python", "javascript", "shell"],
+            "warm_runtimes": .object(["python": .bool(config.warmPython), "javascript": .bool(config.warmJavaScript),
+                                      "node_spares": .int(Int64(config.nodeSpares))]),
         ]))
     }
 

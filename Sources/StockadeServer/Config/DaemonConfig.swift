@@ -33,6 +33,11 @@ public struct DaemonConfig: Sendable {
     public var outputRetentionSeconds: Double = 7 * 86_400
     public var seccompPolicyPath: String?
     public var logLevel = "info"
+    /// Warm runtimes: a Python zygote forks each request's process; spare Node processes wait for
+    /// theirs. Either way every request gets a fresh process (see README, "Warm runtimes").
+    public var warmPython = true
+    public var warmJavaScript = true
+    public var nodeSpares = 1
 
     public init() {}
 
@@ -68,6 +73,9 @@ public struct DaemonConfig: Sendable {
         Setting(variable: "STOCKADE_OUTPUT_RETENTION", flag: "--output-retention", help: "seconds outputs are kept (default 604800; 0: forever)"),
         Setting(variable: "STOCKADE_SECCOMP_POLICY", flag: "--seccomp-policy", help: "JSON seccomp policy instead of the default"),
         Setting(variable: "STOCKADE_LOG_LEVEL", flag: "--log-level", help: "trace, debug, info, notice, warning, error (default info)"),
+        Setting(variable: "STOCKADE_WARM_PYTHON", flag: "--warm-python", help: "fork Python requests from a warm zygote: true or false (default true)"),
+        Setting(variable: "STOCKADE_WARM_JAVASCRIPT", flag: "--warm-javascript", help: "hand JavaScript requests a spare Node process started ahead: true or false (default true)"),
+        Setting(variable: "STOCKADE_NODE_SPARES", flag: "--node-spares", help: "spare Node processes per worker, 1 to 8 (default 1)"),
     ]
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -113,6 +121,17 @@ public struct DaemonConfig: Sendable {
         if let v = try number("STOCKADE_OUTPUT_RETENTION", 0, 365 * 86_400) { outputRetentionSeconds = v }
         if let v = text("STOCKADE_SECCOMP_POLICY") { seccompPolicyPath = v }
         if let v = text("STOCKADE_LOG_LEVEL") { logLevel = v }
+        func flag(_ name: String) throws -> Bool? {
+            guard let t = text(name) else { return nil }
+            switch t.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw Invalid(description: "\(name)=\(t) must be true or false")
+            }
+        }
+        if let v = try flag("STOCKADE_WARM_PYTHON") { warmPython = v }
+        if let v = try flag("STOCKADE_WARM_JAVASCRIPT") { warmJavaScript = v }
+        if let v = try number("STOCKADE_NODE_SPARES", 1, 8) { nodeSpares = Int(v) }
     }
 
     /// Whether `host` is a loopback address.
