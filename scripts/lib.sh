@@ -33,8 +33,8 @@ setup_base() {
 build() {
   local config="${1:-debug}"
   log "building ($config)"
-  (cd "$ROOT" && swift build -c "$config" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true)
-  (cd "$ROOT" && swift build -c "$config" >/dev/null)
+  # The progress lines are dropped; the build's own exit status decides.
+  (cd "$ROOT" && { swift build -c "$config" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]'; exit "${PIPESTATUS[0]}"; })
 }
 
 bin_dir() { (cd "$ROOT" && swift build -c "${1:-debug}" --show-bin-path); }

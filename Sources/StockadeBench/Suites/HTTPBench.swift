@@ -6,7 +6,7 @@ import StockadeProtocol
 /// /v1/execute of shell `true` for 20 users from 64 connections, for 60 s (3 s in quick mode).
 /// Reports throughput and p50/p90/p99, checks that every answered request has its record in
 /// SQLite, and compares with the pool called in-process at the same concurrency (the daemon's
-/// overhead as a ratio). Then 15 s (2 s quick) at the target load, about 500 requests/s from the same
+/// overhead as a ratio). Then 10 s (2 s quick) at the target load, about 500 requests/s from the same
 /// 64 connections, for the latency there rather than at saturation. Also measures memory: an idle worker, and the daemon with N warm workers.
 public enum HTTPBench {
     public static func run(_ settings: BenchSettings) async -> BenchReport {
@@ -79,7 +79,7 @@ public enum HTTPBench {
         }
         // The target load (500 executions/s) rather than saturation: the same 64 connections, each
         // pausing between its requests so that together they offer about 500 requests/s.
-        report.benchmarks += paced(wrk: wrk, script: script, lua: lua, url: url, seconds: settings.quick ? 2 : 15, settings: settings)
+        report.benchmarks += paced(wrk: wrk, script: script, lua: lua, url: url, seconds: settings.quick ? 2 : 10, settings: settings)
         // The same load through the pool in-process: the daemon's overhead as a ratio.
         var config = PoolConfiguration()
         config.maxWorkers = users
@@ -87,7 +87,7 @@ public enum HTTPBench {
         config.maxConcurrentPerWorker = 16
         let pool = WorkerPool(configuration: config) { _ in WorkerConfiguration() }
         for u in 0..<users { _ = try? await pool.execute(user: "direct\(u)", request: ExecuteParams(language: .shell, code: "true")) }
-        let direct = await ThroughputRunner.run(concurrency: 64, requests: settings.quick ? 200 : 8000) { client, n in
+        let direct = await ThroughputRunner.run(concurrency: 64, requests: settings.quick ? 200 : 6000) { client, n in
             _ = try await pool.execute(user: "direct\((client + n) % users)", request: ExecuteParams(language: .shell, code: "true"))
         }
         report.benchmarks.append(.init(name: "http-execute-c64", tool: "pool-direct", stats: Statistics(direct.latencies),

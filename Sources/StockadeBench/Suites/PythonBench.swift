@@ -53,7 +53,7 @@ public enum PythonBench {
                 contenders.append(.skipped("bwrap", BwrapPeer.skipReason))
             }
             contenders.append(Contender(tool: "host") { try ExternalCommand(c.host[0], Array(c.host.dropFirst())).run() })
-            report.merge(await settings.runner(warmup: 5, iterations: 100).run(c.name, contenders))
+            report.merge(await settings.runner(warmup: 5, iterations: 60).run(c.name, contenders))
         }
         if let stats = try? await warm.stats()["warm"] { report.notes.append("warm runtime counters: \(stats)") }
         await warm.stop(grace: 1)

@@ -28,7 +28,7 @@ public enum SpawnBench {
         }
         contenders.append(Contender(tool: "fork-exec") { try ExternalCommand("/bin/true", []).run() })
         contenders += OCIPeers.spawnContenders()
-        let runner = settings.runner(warmup: 20, iterations: 300)
+        let runner = settings.runner(warmup: 20, iterations: 200)
         var report = await runner.run("spawn", contenders)
         if let bwrap { report.host["bwrap"] = bwrap.version }
         return report
