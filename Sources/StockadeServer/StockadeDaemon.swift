@@ -43,6 +43,8 @@ public enum StockadeDaemon {
             .object(["type": "execution.finished", "execution": StockadeAPI.recordJSON(record)])
         })
         if interrupted > 0 { logger.warning("\(interrupted) execution(s) were running when the daemon last stopped: marked interrupted") }
+        let swept = StaleCgroupSweeper.sweep()
+        if swept > 0 { logger.notice("removed \(swept) empty cgroup(s) left by Stockade processes that were killed") }
 
         let defaultWallMs = Int64(config.defaultTimeoutSeconds * 1000)
         let pool = WorkerPool(configuration: config.pool) { user in

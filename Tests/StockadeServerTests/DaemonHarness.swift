@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Glibc
 import NIOCore
+@testable import Stockade
 import StockadeProtocol
 import Synchronization
 import Testing
@@ -320,10 +321,27 @@ final class Daemon: Sendable {
     }
 
     /// kill -9 and reap.
+    /// SIGKILL the daemon. Its sandboxes die with it; the empty cgroups it could not remove are
+    /// swept here (a daemon sweeps only groups older than a minute), so the test leaves none.
     func kill9() async {
         if pollExit() != nil { return }
         kill(pid, SIGKILL)
         _ = await waitExit(seconds: 30)
+        let deadline = Sys.now() + 10
+        while Sys.now() < deadline {
+            StaleCgroupSweeper.sweep(minimumAge: 0)
+            if !Self.cgroupsExist(madeBy: pid) { break }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Whether any Stockade cgroup named for `pid` is left (`<prefix>-<pid>-<n>`).
+    static func cgroupsExist(madeBy pid: Int32) -> Bool {
+        let system = CgroupSystem.host
+        let parents = system.mode == .v2 ? system.bases.values.map { $0 + "/stockade" } : Array(system.bases.values)
+        return parents.contains { parent in
+            StaleCgroupSweeper.subdirectories(of: parent).contains { StaleCgroupSweeper.creatorPID($0) == pid }
+        }
     }
 
     // MARK: requests

@@ -99,6 +99,7 @@ struct LifecycleTests {
             await d1.kill9()
             let left = await survivors(of: tree, within: 2)
             #expect(left.isEmpty, "processes of the killed daemon still alive 2 s after kill -9: \(left)")
+            #expect(!Daemon.cgroupsExist(madeBy: d1.pid), "cgroups of the killed daemon left after the sweep")
             _ = await inflight.value
 
             let d2 = try await scope.start()

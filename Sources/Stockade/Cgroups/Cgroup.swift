@@ -33,6 +33,7 @@ public final class Cgroup: Sendable {
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw SandboxError.invalidSpec("cgroup name '\(name)' must be one path component")
         }
+        if system == .host { _ = StaleCgroupSweeper.once }
         var needed: [String] = []
         if limits.memoryBytes != nil { needed.append("memory") }
         if limits.pids != nil { needed.append("pids") }

@@ -94,4 +94,27 @@ struct HostCgroupTests {
         group.destroy()
         for dir in group.directories { #expect(!KernelFile.exists(dir)) }
     }
+
+    @Test("empty groups of a Stockade process that is gone are swept; those of live processes and young ones stay")
+    func sweepStale() throws {
+        // A pid that existed and is gone: a reaped child's.
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { argv.forEach { free($0) } }
+        #expect(posix_spawn(&pid, "/bin/true", nil, nil, argv, environ) == 0)
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+        let stale = try Cgroup.create(name: "sweeptest-\(pid)-1", limits: CgroupLimits(pids: 8))
+        let live = try Cgroup.create(name: "sweeptest-1-\(getpid())", limits: CgroupLimits(pids: 8))   // made by pid 1
+        let mine = try Cgroup.create(name: "sweeptest-\(getpid())-2", limits: CgroupLimits(pids: 8))
+        defer { stale.destroy(); live.destroy(); mine.destroy() }
+        #expect(StaleCgroupSweeper.creatorPID("user-alice-\(pid)-7") == pid)
+        #expect(StaleCgroupSweeper.creatorPID("user-alice") == nil)
+        // Younger than a minute: kept.
+        StaleCgroupSweeper.sweep()
+        for dir in stale.directories { #expect(KernelFile.isDirectory(dir), "\(dir) removed while young") }
+        StaleCgroupSweeper.sweep(minimumAge: 0)
+        for dir in stale.directories { #expect(!KernelFile.exists(dir), "\(dir) left") }
+        for dir in live.directories + mine.directories { #expect(KernelFile.isDirectory(dir), "\(dir) of a live process removed") }
+    }
 }
