@@ -6,8 +6,9 @@ import StockadeProtocol
 /// /v1/execute of shell `true` for 20 users from 64 connections, for 60 s (3 s in quick mode).
 /// Reports throughput and p50/p90/p99, checks that every answered request has its record in
 /// SQLite, and compares with the pool called in-process at the same concurrency (the daemon's
-/// overhead as a ratio). Then 10 s (2 s quick) at the target load, about 500 requests/s from the same
-/// 64 connections, for the latency there rather than at saturation. Also measures memory: an idle worker, and the daemon with N warm workers.
+/// overhead as a ratio). Then 10 s (2 s quick) at the target load, about 500 requests/s from the
+/// same 64 connections, for the latency there rather than at saturation. Also measures memory: an
+/// idle worker, and the daemon with N warm workers.
 public enum HTTPBench {
     public static func run(_ settings: BenchSettings) async -> BenchReport {
         var report = BenchReport(host: [:])
@@ -50,19 +51,12 @@ public enum HTTPBench {
         let out = ExternalCommand(wrk, ["-t2", "-c64", "-d\(seconds)s", "--timeout", "10s", "-s", script, url]).output() ?? ""
         settings.progress.step()
         settings.progress.finish()
-        guard let line = out.split(separator: "\n").first(where: { $0.hasPrefix("STATS ") }) else {
+        guard let run = WrkRun(out) else {
             report.notes.append("http: wrk printed no figures: \(out.suffix(300))")
             return report
         }
-        let f = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-        guard f.count == 8 else { return report }
-        let (requests, statusErrors, socketErrors) = (Int(f[0]), Int(f[1]), Int(f[2]))
-        var stats = Statistics([])
-        stats.count = requests
-        stats.median = f[3]; stats.p90 = f[4]; stats.p99 = f[5]; stats.max = f[6]; stats.min = 0
-        stats.mean = f[3]
-        let rps = Double(requests) / f[7]
-        report.benchmarks.append(.init(name: "http-execute-c64", tool: "stockade-http", stats: stats, throughput: rps, concurrency: 64))
+        let (requests, statusErrors, socketErrors, rps) = (run.stats.count, run.statusErrors, run.socketErrors, run.rps)
+        report.benchmarks.append(.init(name: "http-execute-c64", tool: "stockade-http", stats: run.stats, throughput: rps, concurrency: 64))
         if statusErrors > 0 {
             // Show what an error looked like.
             let sample = ExternalCommand("/usr/bin/curl", ["-s", "-i", "http://127.0.0.1:\(daemon.port)/v1/execute",
@@ -73,13 +67,17 @@ public enum HTTPBench {
         let recorded = recordsAfter.map { $0 - (recordsBefore ?? 0) }
         // wrk stops counting at its deadline while up to 64 requests are still in flight; those
         // complete and are recorded too. Lost means answered but not recorded.
-        report.notes.append("http: \(requests) requests answered in \(Int(f[7])) s, \(statusErrors) non-2xx, \(socketErrors) socket errors; \(recorded.map(String.init) ?? "?") records written (answered + at most 64 in flight when wrk stopped)")
+        report.notes.append("http: \(requests) requests answered in \(Int(run.seconds)) s, \(statusErrors) non-2xx, \(socketErrors) socket errors; \(recorded.map(String.init) ?? "?") records written (answered + at most 64 in flight when wrk stopped)")
         if let recorded, recorded < requests || recorded > requests + 64 {
             report.notes.append("http: RECORDS MISMATCH: \(recorded) records for \(requests) answered requests")
         }
         // The target load (500 executions/s) rather than saturation: the same 64 connections, each
         // pausing between its requests so that together they offer about 500 requests/s.
-        report.benchmarks += paced(wrk: wrk, script: script, lua: lua, url: url, seconds: settings.quick ? 2 : 10, settings: settings)
+        if let paced = paced(wrk: wrk, script: script, lua: lua, url: url, seconds: settings.quick ? 2 : 10, settings: settings) {
+            report.benchmarks.append(paced)
+        } else {
+            report.notes.append("http: the paced run printed no figures")
+        }
         // The same load through the pool in-process: the daemon's overhead as a ratio.
         var config = PoolConfiguration()
         config.maxWorkers = users
@@ -103,24 +101,41 @@ public enum HTTPBench {
     /// The randomness keeps the connections from firing in step (bursts of 64 at once). Latency is
     /// measured by wrk from each request's send; the achieved rate is reported beside it.
     static func paced(wrk: String, script: String, lua: String, url: String, seconds: Int,
-                      settings: BenchSettings) -> [BenchReport.Row] {
+                      settings: BenchSettings) -> BenchReport.Row? {
         let connections = 64, targetRps = 500.0
         let delayMs = Int(Double(connections) / targetRps * 1000) - 10
         let pacedScript = String(script.dropLast(4)) + "-paced.lua"
-        guard writeFile(pacedScript, lua + "\ndelay = function() return math.random(\(delayMs / 2), \(delayMs * 3 / 2)) end\n") else { return [] }
+        guard writeFile(pacedScript, lua + "\ndelay = function() return math.random(\(delayMs / 2), \(delayMs * 3 / 2)) end\n") else { return nil }
         settings.progress.start("http: wrk \(seconds) s paced to \(Int(targetRps)) requests/s", total: 1)
         let out = ExternalCommand(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", "--timeout", "10s", "-s", pacedScript, url]).output() ?? ""
         settings.progress.step()
         settings.progress.finish()
-        guard let line = out.split(separator: "\n").first(where: { $0.hasPrefix("STATS ") }) else { return [] }
-        let f = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-        guard f.count == 8, f[7] > 0 else { return [] }
-        var stats = Statistics([])
-        stats.count = Int(f[0])
-        stats.median = f[3]; stats.p90 = f[4]; stats.p99 = f[5]; stats.max = f[6]; stats.min = 0
-        stats.mean = f[3]
-        return [.init(name: "http-paced-\(Int(targetRps))rps-\(connections)-connections", tool: "stockade-http", stats: stats,
-                      throughput: f[0] / f[7], concurrency: connections)]
+        guard let run = WrkRun(out) else { return nil }
+        return .init(name: "http-paced-\(Int(targetRps))rps-\(connections)-connections", tool: "stockade-http", stats: run.stats,
+                     throughput: run.rps, concurrency: connections)
+    }
+
+    /// The figures the Lua `done` hook prints: `STATS requests status-errors socket-errors p50 p90
+    /// p99 max seconds` (milliseconds). wrk gives percentiles only, so min is 0 and mean is p50.
+    struct WrkRun {
+        var stats: Statistics
+        var statusErrors: Int
+        var socketErrors: Int
+        var seconds: Double
+        var rps: Double { Double(stats.count) / seconds }
+
+        init?(_ output: String) {
+            guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("STATS ") }) else { return nil }
+            let f = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+            guard f.count == 8, f[7] > 0 else { return nil }
+            stats = Statistics([])
+            stats.count = Int(f[0])
+            stats.median = f[3]; stats.p90 = f[4]; stats.p99 = f[5]; stats.max = f[6]; stats.min = 0
+            stats.mean = f[3]
+            statusErrors = Int(f[1])
+            socketErrors = Int(f[2])
+            seconds = f[7]
+        }
     }
 
     /// Records of the load users in the daemon's history (sum of totals).
